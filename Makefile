@@ -1,0 +1,43 @@
+# plant-twin: the README's commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_HOME ?= $(CURDIR)/demo
+DEMO_DAYS ?= 7
+
+.DEFAULT_GOAL := help
+
+$(BIN)/twin: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+.PHONY: help
+help: ## List the commands
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: $(BIN)/twin ## Create .venv and install the project with its dev tools
+
+.PHONY: demo
+demo: $(BIN)/twin ## Generate a demo plant into ./demo and run the twin on it (embedded default)
+	TWIN_HOME=$(DEMO_HOME) $(BIN)/twin demo --days $(DEMO_DAYS)
+
+.PHONY: test
+test: $(BIN)/twin ## Run the full test suite (slow tests included)
+	$(BIN)/python -m pytest
+
+.PHONY: test-fast
+test-fast: $(BIN)/twin ## Run the tests not marked slow
+	$(BIN)/python -m pytest -m "not slow"
+
+.PHONY: lint
+lint: $(BIN)/twin ## ruff and mypy (strict on twin_core and flows)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+.PHONY: clean
+clean: ## Remove the demo home and caches (keeps .venv)
+	rm -rf $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+-- twin.machine_day of the latest complete snapshot; history.machine_day holds every snapshot.
+create or replace view twin.machine_day as
+select * from history.machine_day where snapshot_id = twin.current_snapshot();

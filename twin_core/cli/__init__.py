@@ -1,0 +1,13 @@
+"""The ``twin`` command line: a thin layer over the library.
+
+Each command group lives in its own module and registers itself on ``app``; errors a
+user can act on are printed as one clear line and exit with code 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+# Importing the command modules registers their commands on ``app``.
+from twin_core.cli import basics as _basics  # noqa: F401  (registration)
+from twin_core.cli._app import app, main
+
+__all__ = ["app", "main"]

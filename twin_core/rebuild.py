@@ -1,0 +1,171 @@
+"""Rebuild: one new twin snapshot from the validated core tables.
+
+The rebuild reads ``core.*`` (and DuckDB-side pre-aggregations from ``sql/inputs``),
+hands polars frames to the builders, and writes every table the builders return into
+``history.<table>`` with the new snapshot_id, all in one transaction. The twin.* views
+only show snapshots whose status is ``complete``, so a failed rebuild is never visible.
+
+A builder is a function ``build(inputs, ctx) -> {table_name: DataFrame}`` living in
+``twin_core/twin/<domain>.py``; the computation it calls lives in ``twin_core/sim``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from twin_core import __version__
+from twin_core.settings import Settings
+from twin_core.warehouse import SQL_DIR, fetch_polars, quote_ident
+
+INPUTS_DIR = SQL_DIR / "inputs"
+
+
+@dataclass(frozen=True)
+class SnapshotContext:
+    """What a builder knows about the snapshot it contributes to."""
+
+    snapshot_id: int
+    as_of: date
+    settings: Settings
+    site_ids: tuple[str, ...] = ()
+
+    @property
+    def seed(self) -> int:
+        return self.settings.seed
+
+
+@dataclass
+class CoreInputs:
+    """Read access to the validated core tables for builders, as polars frames.
+
+    ``table`` loads a core table (optionally only some columns); ``query`` runs a named
+    pre-aggregation ``sql/inputs/<name>.sql`` in DuckDB with ``$as_of`` and ``$tz`` bound,
+    for inputs too large to move into polars whole (sensor readings).
+    Results are cached per rebuild.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    ctx: SnapshotContext
+    inputs_dir: Path = INPUTS_DIR
+    _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def table(self, name: str, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
+        key = f"core.{name}:{columns}"
+        if key not in self._cache:
+            cols = "*" if columns is None else ", ".join(quote_ident(c) for c in columns)
+            self._cache[key] = fetch_polars(
+                self.con, f"select {cols} from core.{quote_ident(name)}"
+            )
+        return self._cache[key]
+
+    def query(self, name: str, **params: Any) -> pl.DataFrame:
+        key = f"sql:{name}:{sorted(params.items())}"
+        if key not in self._cache:
+            sql = (self.inputs_dir / f"{name}.sql").read_text(encoding="utf-8")
+            bound: dict[str, Any] = {"as_of": self.ctx.as_of, "tz": self.ctx.settings.timezone}
+            bound.update(params)
+            used = {k: v for k, v in bound.items() if f"${k}" in sql}
+            self._cache[key] = fetch_polars(self.con, sql, used)
+        return self._cache[key]
+
+
+Builder = Callable[[CoreInputs, SnapshotContext], Mapping[str, pl.DataFrame]]
+
+
+def builders() -> list[Builder]:
+    """The builders of a snapshot, in order. Each domain module registers one here."""
+    found: list[Builder] = []
+    return found
+
+
+class RebuildError(RuntimeError):
+    """A builder failed or returned a table that does not fit its history table."""
+
+
+def rebuild(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: date,
+    *,
+    builder_list: list[Builder] | None = None,
+) -> int:
+    """Build and commit a new snapshot for ``as_of``; return its snapshot_id."""
+    row = con.execute("select nextval('history.snapshot_seq')").fetchone()
+    assert row is not None
+    snapshot_id = int(row[0])
+    batches = [
+        r[0]
+        for r in con.execute(
+            "select batch_id from ingest.batches where validated_at is not null order by batch_id"
+        ).fetchall()
+    ]
+    ctx = SnapshotContext(snapshot_id, as_of, settings, tuple(settings.site_ids))
+    inputs = CoreInputs(con, ctx)
+    outputs: dict[str, pl.DataFrame] = {}
+    for build in builder_list if builder_list is not None else builders():
+        for name, frame in build(inputs, ctx).items():
+            if name in outputs:
+                raise RebuildError(f"two builders produce history.{name}")
+            outputs[name] = frame
+    params = {
+        "horizon_days": settings.horizon_days,
+        "replications": settings.replications,
+        "seed": settings.seed,
+        "timezone": settings.timezone,
+        "baseline_subgroups": settings.baseline_subgroups,
+    }
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "insert into history.snapshots values (?, ?, now()::timestamp, 'building', ?, ?, ?, ?)",
+            [
+                snapshot_id,
+                as_of,
+                json.dumps(batches),
+                __version__,
+                json.dumps(list(ctx.site_ids)),
+                json.dumps(params, sort_keys=True),
+            ],
+        )
+        for name, frame in outputs.items():
+            write_history(con, name, frame.with_columns(pl.lit(snapshot_id).alias("snapshot_id")))
+        con.execute(
+            "update history.snapshots set status = 'complete' where snapshot_id = ?", [snapshot_id]
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return snapshot_id
+
+
+def write_history(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Append a frame to history.<table> by column name; unknown columns are an error."""
+    target = quote_ident(table)
+    known = {
+        r[0]
+        for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'history' "
+            "and table_name = ? and database_name = current_database()",
+            [table],
+        ).fetchall()
+    }
+    if not known:
+        raise RebuildError(f"history.{table} does not exist; add it to sql/schema")
+    extra = set(frame.columns) - known
+    if extra:
+        raise RebuildError(f"history.{table} has no column(s) {sorted(extra)}")
+    arrow = frame.to_arrow()
+    con.register("_frame", arrow)
+    try:
+        con.execute(f"insert into history.{target} by name select * from _frame")
+    finally:
+        con.unregister("_frame")

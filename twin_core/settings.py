@@ -1,0 +1,144 @@
+"""The twin's settings: one pydantic-settings class, environment prefix ``TWIN_``.
+
+Precedence, highest first: keyword arguments, environment variables (``TWIN_HOME``,
+``TWIN_TIMEZONE``, ...), the TOML file, then the defaults below. The TOML file is
+``$TWIN_CONFIG`` if set, else ``twin.toml`` in the current directory, else
+``<TWIN_HOME>/twin.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_HOME = Path("~/.plant-twin")
+
+
+def _toml_path() -> Path | None:
+    explicit = os.environ.get("TWIN_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    local = Path("twin.toml")
+    if local.is_file():
+        return local
+    home = Path(os.environ.get("TWIN_HOME", str(DEFAULT_HOME))).expanduser()
+    candidate = home / "twin.toml"
+    return candidate if candidate.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Everything that can be tuned without code."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_", extra="forbid", validate_default=True)
+
+    home: Path = Field(
+        default=DEFAULT_HOME,
+        description="Folder holding landing/, warehouse.duckdb, plant.duckdb, reports/ and "
+        "validation results. Default ~/.plant-twin.",
+    )
+    site_ids: list[str] = Field(
+        default_factory=list,
+        description="Sites this process works on; empty means every site found in the data.",
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="The plant's IANA timezone; days (OEE, requirements, reports) are calendar "
+        "days in this zone. Timestamps without an offset are read as UTC.",
+    )
+    horizon_days: int = Field(
+        default=14, ge=1, le=120, description="Days ahead the line and inventory forecasts cover."
+    )
+    replications: int = Field(
+        default=500, ge=10, le=100_000, description="Monte Carlo replications per line forecast."
+    )
+    seed: int = Field(default=20261126, description="Seed for every random draw of a rebuild.")
+    baseline_subgroups: int = Field(
+        default=25, ge=2, description="SPC: subgroups of each series whose data set the limits."
+    )
+    service_level_default: float = Field(
+        default=0.95, gt=0, lt=1, description="Service level for materials that state none."
+    )
+    min_lead_time_history: int = Field(
+        default=5,
+        ge=2,
+        description="Received POs a supplier needs before its measured lead time replaces the "
+        "master data lead time.",
+    )
+    strict_ingest: bool = Field(
+        default=False,
+        description="Fail the ingest run (after loading what is good) when any input was "
+        "quarantined, instead of completing with a warning.",
+    )
+    duckdb_threads: int | None = Field(
+        default=None, ge=1, description="DuckDB worker threads; default: DuckDB's own (all cores)."
+    )
+    duckdb_memory_limit: str | None = Field(
+        default=None, description="DuckDB memory_limit, e.g. '4GB'; default: DuckDB's own."
+    )
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown timezone {v!r}; use an IANA name like 'Europe/Berlin'"
+            ) from exc
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _toml_path()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    # Paths derived from home; the only place they are spelled.
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def published_path(self) -> Path:
+        return self.home / "plant.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def validation_dir(self) -> Path:
+        return self.home / "validation"
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Build settings from overrides, environment and TOML (read fresh each call)."""
+    return Settings(**overrides)

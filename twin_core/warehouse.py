@@ -1,0 +1,180 @@
+"""DuckDB connections and the warehouse schema: the one module that opens database files.
+
+DuckDB allows one writing process or many reading processes per file. Flows write
+``warehouse.duckdb``; analysts read the published ``plant.duckdb`` (see
+``twin_core.publish``). Everything here uses the DuckDB 2 Python API: relations have no
+``fetchone``; fetch results from ``con.execute(...)`` and finish them before the next
+``con.sql``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from twin_core.settings import Settings
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SCHEMA_DIR = SQL_DIR / "schema"
+VIEWS_DIR = SQL_DIR / "views"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+class WarehouseError(RuntimeError):
+    """A problem with a DuckDB file a user can act on (missing, locked, wrong schema)."""
+
+
+def _config(settings: Settings | None) -> dict[str, str | bool | int | float | list[str]]:
+    cfg: dict[str, str | bool | int | float | list[str]] = {}
+    if settings is not None:
+        if settings.duckdb_threads is not None:
+            cfg["threads"] = settings.duckdb_threads
+        if settings.duckdb_memory_limit is not None:
+            cfg["memory_limit"] = settings.duckdb_memory_limit
+    return cfg
+
+
+def connect(
+    path: Path | str,
+    *,
+    read_only: bool = False,
+    settings: Settings | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file (``":memory:"`` for a scratch database).
+
+    A lock held by another process becomes a ``WarehouseError`` that says so, instead of
+    DuckDB's raw IO error.
+    """
+    target = str(path)
+    if read_only and target != ":memory:" and not Path(target).exists():
+        raise WarehouseError(f"{target} does not exist yet")
+    try:
+        con = duckdb.connect(target, read_only=read_only, config=_config(settings))
+    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+        if "lock" in str(exc).lower() or "different configuration" in str(exc):
+            raise WarehouseError(
+                f"{target} is locked by another process (a nightly run or a writer is using it); "
+                "try again when it finishes"
+            ) from exc
+        raise WarehouseError(f"cannot open {target}: {exc}") from exc
+    # Timestamps are stored as naive UTC; make DuckDB's own clock functions agree.
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+@contextmanager
+def open_warehouse(
+    settings: Settings, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The working warehouse of ``settings.home``, schema applied (unless read-only)."""
+    if not settings.home.exists() and not read_only:
+        raise WarehouseError(f"TWIN_HOME {settings.home} does not exist; run `twin init` first")
+    con = connect(settings.warehouse_path, read_only=read_only, settings=settings)
+    try:
+        if not read_only:
+            apply_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def migrations(schema_dir: Path = SCHEMA_DIR) -> list[Migration]:
+    """The schema files ``NNN_<name>.sql`` in version order."""
+    found: list[Migration] = []
+    for p in sorted(schema_dir.glob("*.sql")):
+        m = _MIGRATION_NAME.match(p.name)
+        if m is None:
+            raise WarehouseError(f"schema file {p.name} is not named NNN_<name>.sql")
+        found.append(Migration(int(m.group(1)), m.group(2), p))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise WarehouseError(f"duplicate schema versions in {schema_dir}")
+    return found
+
+
+def view_files(views_dir: Path = VIEWS_DIR) -> list[Path]:
+    """View definitions, one statement per file, ``sql/views/<schema>/<name>.sql``."""
+    return sorted(views_dir.glob("*/*.sql"))
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> list[int]:
+    """Apply the schema files not yet applied, each in its own transaction, then (re)create
+    the views. Returns the versions applied now; applying twice applies nothing."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        "create table if not exists meta.schema_version ("
+        " version integer primary key, name varchar, checksum varchar, applied_at timestamp)"
+    )
+    applied = {int(r[0]) for r in con.execute("select version from meta.schema_version").fetchall()}
+    done: list[int] = []
+    for mig in migrations(schema_dir):
+        if mig.version in applied:
+            continue
+        con.execute("begin transaction")
+        try:
+            con.execute(mig.sql)
+            con.execute(
+                "insert into meta.schema_version values (?, ?, ?, now()::timestamp)",
+                [mig.version, mig.name, mig.checksum],
+            )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        done.append(mig.version)
+    apply_views(con, schema_dir.parent / "views")
+    return done
+
+
+def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> None:
+    """(Re)create every view and macro of the query surface; they hold no data."""
+    for p in view_files(views_dir):
+        con.execute(p.read_text(encoding="utf-8"))
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("select coalesce(max(version), 0) from meta.schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for SQL. Only for names that come from the contract or the
+    schema, never for values; values always go in as parameters."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"not a safe identifier: {name!r}")
+    return f'"{name}"'
+
+
+def fetch_polars(
+    con: duckdb.DuckDBPyConnection, sql: str, params: object | None = None
+) -> pl.DataFrame:
+    """Run a (parameterised) query and return its result as a polars frame.
+
+    DuckDB 2 connections have no ``.pl()``; a finished Arrow table is the zero-copy path.
+    """
+    table = con.execute(sql, params).to_arrow_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
