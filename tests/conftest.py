@@ -12,6 +12,18 @@ from twin_core.settings import Settings
 from twin_core.warehouse import apply_schema, connect
 
 
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """Prefect's local ephemeral API for flow tests: one per test session (it costs ~10 s).
+
+    Use it in any test that runs a flow: ``def test_x(prefect_api, ...)``.
+    """
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield
+
+
 @pytest.fixture
 def twin_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty TWIN_HOME in tmp_path, set in the environment for code that reads settings."""
