@@ -149,7 +149,10 @@ def apply_schema(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) 
 
 
 def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> None:
-    """(Re)create every view and macro of the query surface; they hold no data."""
+    """(Re)create every macro (``sql/macros``) and then every view (``sql/views``) of the
+    query surface. They hold no data, so the published file gets them anew too."""
+    for p in sorted((views_dir.parent / "macros").glob("*.sql")):
+        con.execute(p.read_text(encoding="utf-8"))
     for p in view_files(views_dir):
         con.execute(p.read_text(encoding="utf-8"))
 

@@ -12,7 +12,3 @@ create table if not exists history.snapshots (
     site_ids varchar,                 -- JSON list of sites included
     params varchar                    -- JSON of the settings that shaped it (horizon, seed, ...)
 );
--- The snapshot the plain twin.* views show: the latest complete one.
-create or replace macro twin.current_snapshot() as (
-    select max(snapshot_id) from history.snapshots where status = 'complete'
-);
