@@ -93,7 +93,10 @@ def render(columns: list[str], rows: list[tuple[Any, ...]], fmt: Format) -> str 
 @app.command()
 @friendly
 def query(
-    sql: str = typer.Argument(..., help="SQL to run against the published plant.duckdb."),
+    sql: str | None = typer.Argument(None, help="SQL to run against the published plant.duckdb."),
+    file: Path | None = typer.Option(
+        None, "--file", help="Read the SQL from a file, e.g. sql/queries/materials_to_order.sql."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json."),
     snapshot: int | None = typer.Option(
         None,
@@ -102,6 +105,11 @@ def query(
     ),
 ) -> None:
     """Run read-only SQL on the published plant.duckdb (analysts never block the nightly)."""
+    if (sql is None) == (file is None):
+        raise UserError("give the SQL as an argument or with --file (one of them)")
+    if file is not None:
+        sql = file.read_text(encoding="utf-8")
+    assert sql is not None
     s = get_settings()
     if not s.home.exists():
         raise UserError(

@@ -1,0 +1,182 @@
+"""Publish: build a new read-only ``plant.duckdb`` from the warehouse and swap it in.
+
+DuckDB allows one writer OR many readers per file, never both. So analysts never open
+the working ``warehouse.duckdb``; they open the published ``plant.duckdb``, which is
+replaced whole: a new file is built beside it, checkpointed, closed, then
+``os.replace``-d onto the old name. A reader that holds the old file open keeps seeing
+the old snapshot (POSIX keeps the old inode alive); a new connection sees the new one.
+A failure anywhere before the swap leaves the old file untouched.
+
+What the published file carries (decided to keep publish time flat as history grows):
+
+- ``history.*`` every snapshot of every twin table, ``twin.*`` / ``report.*`` views of the
+  latest snapshot and the time-travel macros (``twin.at``, ``twin.as_of``);
+- ``core.*`` the validated enterprise and master data, EXCEPT ``core.sensor_readings``;
+- ``core.sensor_hourly`` hourly aggregates of sensor readings instead (count, mean, min, max,
+  sd, bad-quality count per sensor per hour), maintained incrementally in the warehouse
+  from the batches promoted since the last publish: raw sensor volume (86M rows a day at
+  bench scale) would make every publish copy all history;
+- ``quality.*`` quarantine and validation results, ``ingest.*`` the file manifest and batches;
+- ``meta.publish`` one row describing this publication.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from twin_core import __version__
+from twin_core.settings import Settings
+from twin_core.warehouse import apply_views, connect, open_warehouse, quote_ident
+
+# Schemas copied whole (minus EXCLUDED) into the published file.
+PUBLISHED_SCHEMAS: tuple[str, ...] = ("history", "core", "quality", "ingest")
+EXCLUDED: frozenset[tuple[str, str]] = frozenset({("core", "sensor_readings")})
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What one publish did."""
+
+    path: Path
+    snapshot_id: int | None
+    tables: int
+    rows: int
+    seconds: float
+    size_bytes: int
+
+
+class PublishError(RuntimeError):
+    """Publishing failed; the previously published file is untouched."""
+
+
+def refresh_sensor_hourly(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring ``core.sensor_hourly`` up to date with the sensor batches promoted to core since
+    the last refresh; only the (sensor, hour) groups those batches touch are recomputed,
+    so the cost follows the new data, not the history. Returns the groups recomputed."""
+    con.execute(
+        "create temp table _new_batches as "
+        "select distinct _batch_id from core.sensor_readings "
+        "where _batch_id not in (select batch_id from meta.sensor_hourly_batches)"
+    )
+    try:
+        con.execute(
+            "create temp table _touched as "
+            "select distinct sensor_id, date_trunc('hour', ts) as hour "
+            "from core.sensor_readings where _batch_id in (select _batch_id from _new_batches)"
+        )
+        row = con.execute("select count(*) from _touched").fetchone()
+        touched = int(row[0]) if row else 0
+        if touched:
+            con.execute(
+                "delete from core.sensor_hourly h using _touched t "
+                "where h.sensor_id = t.sensor_id and h.hour = t.hour"
+            )
+            con.execute(
+                "insert into core.sensor_hourly "
+                "select r.sensor_id, date_trunc('hour', r.ts) as hour, count(*) as n, "
+                "avg(r.value) as mean, min(r.value) as min, max(r.value) as max, "
+                "stddev_samp(r.value) as sd, count(*) filter (where r.quality = 'bad') as bad_n "
+                "from core.sensor_readings r semi join _touched t "
+                "on r.sensor_id = t.sensor_id and date_trunc('hour', r.ts) = t.hour "
+                "group by all"
+            )
+        con.execute(
+            "insert into meta.sensor_hourly_batches select _batch_id, now()::timestamp "
+            "from _new_batches"
+        )
+        return touched
+    finally:
+        con.execute("drop table if exists _touched")
+        con.execute("drop table if exists _new_batches")
+
+
+def _published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database() and not temporary "
+        "and schema_name in (select unnest(?::varchar[])) order by 1, 2",
+        [list(PUBLISHED_SCHEMAS)],
+    ).fetchall()
+    return [(str(s), str(t)) for s, t in rows if (s, t) not in EXCLUDED]
+
+
+def build_published_file(con: duckdb.DuckDBPyConnection, target: Path) -> tuple[int, int]:
+    """Copy the published part of the warehouse behind ``con`` into a NEW file ``target``.
+    Returns (tables, rows)."""
+    if target.exists():
+        raise PublishError(f"{target} exists; refusing to overwrite a file being built")
+    tables = _published_tables(con)
+    total = 0
+    con.execute("attach ? as pub", [str(target)])
+    try:
+        for schema in sorted({s for s, _ in tables} | {"twin", "report", "meta"}):
+            con.execute(f"create schema if not exists pub.{quote_ident(schema)}")
+        for schema, table in tables:
+            s, t = quote_ident(schema), quote_ident(table)
+            con.execute(f"create table pub.{s}.{t} as select * from {s}.{t}")
+            row = con.execute(f"select count(*) from pub.{s}.{t}").fetchone()
+            total += int(row[0]) if row else 0
+        con.execute("create table pub.meta.schema_version as select * from meta.schema_version")
+    finally:
+        con.execute("detach pub")
+    return len(tables), total
+
+
+def publish(settings: Settings) -> PublishResult:
+    """Publish the warehouse of ``settings.home`` onto ``plant.duckdb`` atomically."""
+    started = time.perf_counter()
+    final = settings.published_path
+    tmp = final.with_name(f".{final.stem}-{uuid.uuid4().hex[:12]}.building")
+    try:
+        with open_warehouse(settings) as con:
+            refresh_sensor_hourly(con)
+            row = con.execute("select twin.current_snapshot()").fetchone()
+            snapshot_id = int(row[0]) if row and row[0] is not None else None
+            tables, rows = build_published_file(con, tmp)
+        pub = connect(tmp, settings=settings)
+        try:
+            apply_views(pub)
+            pub.execute(
+                "create table meta.publish as select ?::bigint as snapshot_id, "
+                "?::timestamp as published_at, ? as code_version, ? as source",
+                [
+                    snapshot_id,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    __version__,
+                    str(settings.warehouse_path),
+                ],
+            )
+            pub.execute("checkpoint")
+        finally:
+            pub.close()
+        _fsync(tmp)
+        os.replace(tmp, final)
+        _fsync(final.parent)
+    except BaseException:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    return PublishResult(
+        path=final,
+        snapshot_id=snapshot_id,
+        tables=tables,
+        rows=rows,
+        seconds=time.perf_counter() - started,
+        size_bytes=final.stat().st_size,
+    )
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or a directory entry) to disk, so a crash after the swap keeps it."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
