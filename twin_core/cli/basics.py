@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,8 @@ from rich.table import Table
 
 from twin_core.cli._app import UserError, app, friendly, out
 from twin_core.contracts import SOURCES, render_layer_sql
+from twin_core.export import csv_cell as _csv_cell
+from twin_core.export import jsonable as _jsonable
 from twin_core.settings import Settings, get_settings
 from twin_core.warehouse import apply_schema, connect, quote_ident, schema_version
 
@@ -47,29 +46,6 @@ def init() -> None:
         f"TWIN_HOME {s.home}: warehouse schema version {version}"
         + (f" (applied {applied})" if applied else " (up to date)")
     )
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, datetime | date):
-        return v.isoformat()
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def _csv_cell(v: Any) -> str:
-    """CSV-safe text: values starting with = + - @ are prefixed with a quote so a
-    spreadsheet shows them instead of running them (numbers stay numbers)."""
-    if v is None:
-        return ""
-    if isinstance(v, int | float | Decimal):
-        return str(v)
-    text = str(_jsonable(v))
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 def render(columns: list[str], rows: list[tuple[Any, ...]], fmt: Format) -> str | Table:
