@@ -1,8 +1,13 @@
-"""`twin publish`: swap a fresh read-only plant.duckdb in from the warehouse."""
+"""`twin publish` (swap a fresh read-only plant.duckdb in) and `twin dictionary`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import typer
+
 from twin_core.cli._app import app, friendly, out
+from twin_core.dictionary import render_markdown, replace_in
 from twin_core.publish import publish as publish_warehouse
 from twin_core.settings import get_settings
 
@@ -17,3 +22,19 @@ def publish() -> None:
         f"published snapshot {r.snapshot_id} to {r.path}: {r.tables} tables, {r.rows:,} rows, "
         f"{r.size_bytes / 1e6:.1f} MB in {r.seconds:.2f} s"
     )
+
+
+@app.command()
+@friendly
+def dictionary(
+    write: Path | None = typer.Option(
+        None, "--write", help="Replace the dictionary section of this markdown file (README.md)."
+    ),
+) -> None:
+    """Print the data dictionary of plant.duckdb (generated from sql/schema comments)."""
+    text = render_markdown()
+    if write is None:
+        typer.echo(text, nl=False)
+        return
+    write.write_text(replace_in(write.read_text(encoding="utf-8"), text), encoding="utf-8")
+    out.print(f"updated the dictionary in {write}")
