@@ -1,0 +1,223 @@
+"""Control-chart run rules (Western Electric 1-4, Nelson 1-8) on standardized points.
+
+Input: one row per plotted point with the series key columns, an order column and ``z``,
+the point's distance from the centre line in sigmas of the plotted statistic (so the
+control limits sit at +-3). Output of ``flag_rules``: one row per point and rule that
+fires on it. A rule flags the point that completes its pattern, and every later point
+while the pattern still holds (pinned by the vectors in reference-cases.md):
+
+| rule | pattern ending at the point |
+|---|---|
+| WE1, NELSON1 | the point is beyond 3 sigma |
+| WE2, NELSON5 | the point is beyond 2 sigma, and 2 of the last 3 are beyond 2 sigma on its side |
+| WE3, NELSON6 | the point is beyond 1 sigma, and 4 of the last 5 are beyond 1 sigma on its side |
+| WE4 | 8 in a row on one side of the centre |
+| NELSON2 | 9 in a row on one side of the centre |
+| NELSON3 | 6 in a row steadily increasing or decreasing (ties break the run) |
+| NELSON4 | 14 in a row alternating up and down |
+| NELSON7 | 15 in a row within 1 sigma (either side) |
+| NELSON8 | 8 in a row beyond 1 sigma (either side) |
+
+A point exactly on the centre line is on neither side. Near the start of a series the
+"of the last 3/5" windows hold the points there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, get_args
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+RuleName = Literal[
+    "WE1",
+    "WE2",
+    "WE3",
+    "WE4",
+    "NELSON1",
+    "NELSON2",
+    "NELSON3",
+    "NELSON4",
+    "NELSON5",
+    "NELSON6",
+    "NELSON7",
+    "NELSON8",
+]
+RULES: tuple[str, ...] = get_args(RuleName)
+DEFAULT_RULES: tuple[RuleName, ...] = ("WE1", "WE2", "WE3", "WE4")
+# Rules that test a single point against the control limits: the only ones that make sense
+# on a skewed dispersion chart (R, S, MR) whose lower limit is often clipped at 0.
+LIMIT_RULES: frozenset[str] = frozenset({"WE1", "NELSON1"})
+
+
+class RuleOverride(BaseModel):
+    """The rules of one product's series (one characteristic, or all when omitted)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    product_id: str
+    characteristic: str | None = Field(
+        default=None, description="The characteristic (or defect code); None: all of the product."
+    )
+    rules: tuple[RuleName, ...] = Field(description="Rules checked on this series; may be empty.")
+
+
+class RuleConfig(BaseModel):
+    """Which run rules each SPC series is checked with: a default set plus per-series overrides.
+
+    An override naming a characteristic beats one naming only the product, which beats the
+    default. In TOML::
+
+        [spc_rules]
+        default = ["WE1", "WE2", "WE3", "WE4"]
+        [[spc_rules.overrides]]
+        product_id = "P-100"
+        characteristic = "bore_mm"
+        rules = ["NELSON1", "NELSON2", "NELSON3", "NELSON5", "NELSON6"]
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default: tuple[RuleName, ...] = Field(
+        default=DEFAULT_RULES, description="Rules of every series without an override."
+    )
+    overrides: tuple[RuleOverride, ...] = Field(default=(), description="Per-series rule sets.")
+
+    def enabled(self, series: pl.LazyFrame) -> pl.LazyFrame:
+        """One row per (product_id, characteristic, rule) enabled, for the series given."""
+        keys = series.select("product_id", "characteristic").unique()
+        exact = pl.LazyFrame(
+            [
+                (o.product_id, o.characteristic, list(o.rules))
+                for o in self.overrides
+                if o.characteristic is not None
+            ],
+            schema={
+                "product_id": pl.String,
+                "characteristic": pl.String,
+                "rules_exact": pl.List(pl.String),
+            },
+            orient="row",
+        )
+        product = pl.LazyFrame(
+            [(o.product_id, list(o.rules)) for o in self.overrides if o.characteristic is None],
+            schema={"product_id": pl.String, "rules_product": pl.List(pl.String)},
+            orient="row",
+        ).unique("product_id", keep="last", maintain_order=True)
+        exact = exact.unique(["product_id", "characteristic"], keep="last", maintain_order=True)
+        return (
+            keys.join(exact, on=["product_id", "characteristic"], how="left")
+            .join(product, on="product_id", how="left")
+            .select(
+                "product_id",
+                "characteristic",
+                rule=pl.coalesce(
+                    "rules_exact", "rules_product", pl.lit(list(self.default), pl.List(pl.String))
+                ),
+            )
+            .explode("rule")
+            .drop_nulls("rule")
+        )
+
+
+def _count(cond: pl.Expr, window: int, by: list[str]) -> pl.Expr:
+    return cond.cast(pl.Int32).rolling_sum(window, min_samples=1).over(by)
+
+
+def rule_columns(
+    points: pl.LazyFrame, *, by: Sequence[str], order: str, z: str = "z"
+) -> pl.LazyFrame:
+    """Add one boolean column per rule in RULES to ``points`` (sorted by series and order)."""
+    keys = list(by)
+    zc = pl.col(z)
+    conds = {
+        "_above": zc > 0,
+        "_below": zc < 0,
+        "_within1": zc.abs() < 1,
+        "_beyond1": zc.abs() > 1,
+        "_up": zc.diff().over(keys) > 0,
+        "_down": zc.diff().over(keys) < 0,
+    }
+    step = zc.diff().over(keys)
+    conds["_alt"] = (step * step.shift(1).over(keys)) < 0
+    lf = points.sort([*keys, order]).with_columns(
+        **{k: v.fill_null(False) for k, v in conds.items()}
+    )
+    lf = lf.with_columns([pl.col(k).rle_id().over(keys).alias(f"{k}_id") for k in conds])
+    lf = lf.with_columns(
+        [
+            pl.when(pl.col(k))
+            .then(pl.int_range(pl.len()).over([*keys, f"{k}_id"]) + 1)
+            .otherwise(0)
+            .alias(f"{k}_len")
+            for k in conds
+        ]
+    )
+    side = pl.max_horizontal("_above_len", "_below_len")
+    two_of_three = (zc > 2) & (_count(zc > 2, 3, keys) >= 2) | (zc < -2) & (
+        _count(zc < -2, 3, keys) >= 2
+    )
+    four_of_five = (zc > 1) & (_count(zc > 1, 5, keys) >= 4) | (zc < -1) & (
+        _count(zc < -1, 5, keys) >= 4
+    )
+    beyond3 = zc.abs() > 3
+    lf = lf.with_columns(
+        WE1=beyond3,
+        WE2=two_of_three,
+        WE3=four_of_five,
+        WE4=side >= 8,
+        NELSON1=beyond3,
+        NELSON2=side >= 9,
+        # 6 points steadily rising = 5 rises in a row.
+        NELSON3=pl.max_horizontal("_up_len", "_down_len") >= 5,
+        # 14 alternating points = 12 sign changes between 13 steps in a row.
+        NELSON4=pl.col("_alt_len") >= 12,
+        NELSON5=two_of_three,
+        NELSON6=four_of_five,
+        NELSON7=pl.col("_within1_len") >= 15,
+        NELSON8=pl.col("_beyond1_len") >= 8,
+    ).with_columns(pl.col(r).fill_null(False) for r in RULES)
+    return lf.drop([c for k in conds for c in (k, f"{k}_id", f"{k}_len")])
+
+
+def flag_rules(
+    points: pl.LazyFrame,
+    *,
+    by: Sequence[str],
+    order: str,
+    z: str = "z",
+    enabled: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """One row per point and rule that fires on it: the point's columns plus ``rule``.
+
+    ``enabled`` (columns ``by`` + ``rule``) limits each series to its rules; without it every
+    rule in RULES is checked.
+    """
+    keys = list(by)
+    long = (
+        rule_columns(points, by=keys, order=order, z=z)
+        .unpivot(
+            index=[c for c in points.collect_schema().names()],
+            on=list(RULES),
+            variable_name="rule",
+            value_name="_fired",
+        )
+        .filter(pl.col("_fired"))
+        .drop("_fired")
+    )
+    if enabled is not None:
+        long = long.join(enabled.select(*keys, "rule"), on=[*keys, "rule"], how="semi")
+    return long.sort([*keys, order, "rule"])
+
+
+def flagged_positions(values: Sequence[float], rule: str) -> list[int]:
+    """1-based positions of ``values`` (a unit series: centre 0, sigma 1) that ``rule`` flags."""
+    if rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; known: {', '.join(RULES)}")
+    points = pl.LazyFrame(
+        {"series": [0] * len(values), "pos": list(range(1, len(values) + 1)), "z": list(values)},
+        schema={"series": pl.Int64, "pos": pl.Int64, "z": pl.Float64},
+    )
+    out = flag_rules(points, by=["series"], order="pos").filter(pl.col("rule") == rule)
+    return out.select("pos").collect()["pos"].to_list()
