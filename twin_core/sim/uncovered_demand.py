@@ -92,4 +92,5 @@ def uncovered_demand(
             "cum_planned_qty",
             "uncovered_qty",
         )
+        .sort("product_id", "day")
     )
