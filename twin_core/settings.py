@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +34,51 @@ def _toml_path() -> Path | None:
     home = Path(os.environ.get("TWIN_HOME", str(DEFAULT_HOME))).expanduser()
     candidate = home / "twin.toml"
     return candidate if candidate.is_file() else None
+
+
+class ValidationSettings(BaseModel):
+    """Great Expectations validation (TOML table ``[validation]``): severities and the bands of
+    the batch-level expectations. See twin_core/validation and the README."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    severity: dict[str, Literal["error", "warning", "off"]] = Field(
+        default_factory=dict,
+        description="Severity overrides. Key: a rule (`expect_column_values_to_not_be_null:quality`, "
+        "`unique_key`, a contract rule such as `end_after_start`) or an expectation type "
+        "(`expect_table_row_count_to_be_between`), optionally prefixed by `<source>.`; the most "
+        "specific key wins. error: quarantine failing rows (row level) or fail the batch (batch "
+        "level); warning: report only; off: do not run.",
+    )
+    volume_history: int = Field(
+        default=7,
+        ge=1,
+        description="Recent validated batches whose row counts set the volume band.",
+    )
+    volume_min_history: int = Field(
+        default=3, ge=1, description="Batches with the source needed before the volume check runs."
+    )
+    volume_low: float = Field(
+        default=0.5,
+        ge=0,
+        description="Volume band lower bound, as a multiple of the recent median.",
+    )
+    volume_high: float = Field(
+        default=2.0,
+        gt=0,
+        description="Volume band upper bound, as a multiple of the recent median.",
+    )
+    freshness_days: int = Field(
+        default=2,
+        ge=0,
+        description="A batch's newest event must be at most this many days before the as-of date.",
+    )
+    sensors_reporting_min_share: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="Share of known sensors that must report in a batch of sensor readings.",
+    )
 
 
 class Settings(BaseSettings):
@@ -84,6 +129,11 @@ class Settings(BaseSettings):
     )
     duckdb_memory_limit: str | None = Field(
         default=None, description="DuckDB memory_limit, e.g. '4GB'; default: DuckDB's own."
+    )
+
+    validation: ValidationSettings = Field(
+        default_factory=ValidationSettings,
+        description="Validation severities and batch-level bands (TOML table [validation]).",
     )
 
     @field_validator("home", mode="after")
