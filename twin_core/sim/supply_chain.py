@@ -110,15 +110,22 @@ class SupplyFrames:
 def simulate_supply(frames: SupplyFrames, params: SupplyParams) -> dict[str, pl.LazyFrame]:
     """inventory_projection, material_status, supplier_performance and uncovered_demand.
 
-    Lazy; collect them together (``pl.collect_all``) so shared steps run once. Only the
-    per-material lead times are collected here: their maximum sets the projection length.
+    Lazy frames; the steps several tables share are collected here once (the lead times
+    also because their maximum sets the projection length).
     """
     as_of = params.as_of
     work_orders = _at_sites(frames.work_orders, params.site_ids)
     on_hand = _at_sites(frames.on_hand, params.site_ids)
     demand = _at_sites(frames.demand, params.site_ids)
-    requirements = material_requirements(
-        work_orders, frames.bom, as_of=as_of, demand_multipliers=params.demand_multipliers
+    # The requirements, the projection and the status feed several later steps: they are
+    # collected once here (measured: a third of the time of planning them lazily into
+    # each consumer).
+    requirements = (
+        material_requirements(
+            work_orders, frames.bom, as_of=as_of, demand_multipliers=params.demand_multipliers
+        )
+        .collect()
+        .lazy()
     )
     material_sites = pl.concat(
         [on_hand.select("site_id", "material_id"), requirements.select("site_id", "material_id")],
@@ -141,23 +148,31 @@ def simulate_supply(frames: SupplyFrames, params: SupplyParams) -> dict[str, pl.
     receipts = open_receipts(site_pos, as_of=as_of, supplier_delays=params.supplier_delays)
     # Projected past the horizon by the longest lead time, so an order whose order-by date
     # falls in the horizon for a shortage just after it is not missed.
-    projection = project_inventory(
-        on_hand,
-        requirements,
-        receipts,
-        as_of=as_of,
-        days=params.horizon_days + extra,
+    projection = (
+        project_inventory(
+            on_hand,
+            requirements,
+            receipts,
+            as_of=as_of,
+            days=params.horizon_days + extra,
+        )
+        .collect()
+        .lazy()
     )
     cover = days_of_cover(on_hand, requirements, as_of=as_of)
-    status = material_status(
-        projection,
-        cover,
-        lead_times.lazy(),
-        frames.materials,
-        as_of=as_of,
-        horizon_days=params.horizon_days,
-        service_level_default=params.service_level_default,
-        policy=params.policy,
+    status = (
+        material_status(
+            projection,
+            cover,
+            lead_times.lazy(),
+            frames.materials,
+            as_of=as_of,
+            horizon_days=params.horizon_days,
+            service_level_default=params.service_level_default,
+            policy=params.policy,
+        )
+        .collect()
+        .lazy()
     )
     suppliers = supplier_performance(
         frames.purchase_orders,
