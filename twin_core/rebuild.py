@@ -83,6 +83,10 @@ Builder = Callable[[CoreInputs, SnapshotContext], Mapping[str, pl.DataFrame]]
 def builders() -> list[Builder]:
     """The builders of a snapshot, in order. Each domain module registers one here."""
     found: list[Builder] = []
+    # Imported here: builder modules import this one (CoreInputs, SnapshotContext).
+    from twin_core.twin import supply
+
+    found.append(supply.build)
     return found
 
 
