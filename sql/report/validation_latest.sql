@@ -1,0 +1,29 @@
+-- Validation results of the latest run per source up to $end: one row per expectation.
+with latest as (
+    select
+        source,
+        max(validated_at) as validated_at,
+    from quality.validation_runs
+    where validated_at < $end
+    group by all
+),
+
+final as (
+    select
+        v.source,
+        v.batch_id,
+        v.expectation,
+        v.rule,
+        v.severity,
+        v.success,
+        v.raised,
+        v.element_count,
+        v.unexpected_count,
+        v.unexpected_percent,
+        v.validated_at,
+    from quality.validation_runs as v
+    inner join latest as l using (source, validated_at)
+)
+
+select * from final
+order by success, source, expectation

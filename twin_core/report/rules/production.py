@@ -1,0 +1,142 @@
+"""Production instructions: one item per line for the first forecast day, plus one per line
+whose median forecast misses its requirement later in the horizon.
+
+Numbers: history.line_forecast (required, p10, p50), history.machine_day (the bottleneck's
+recent OEE), core.machines (ideal cycle time) and core.machine_events (planned stops).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from twin_core.report.data import ReportData
+from twin_core.report.rules._common import Instruction, LineOutlook, line_outlooks, num
+
+SOURCE = "history.line_forecast, history.machine_day, core.machines, core.machine_events"
+
+
+def _capacity_text(o: LineOutlook) -> str:
+    parts = [f"takt {num(o.takt_s)} s/unit over {num(o.planned_h, 1)} h planned"]
+    if o.bottleneck is not None:
+        rate = o.rate_per_h
+        parts.append(
+            f"bottleneck {o.bottleneck} at {num(rate, 1)} units/h "
+            f"(ideal cycle {num(o.bottleneck_cycle_s, 1)} s x OEE "
+            f"{num(o.bottleneck_oee if o.bottleneck_oee else 1.0, 2)})"
+        )
+    return "; ".join(parts)
+
+
+def _tomorrow_item(o: LineOutlook) -> Instruction:
+    reason = f"{o.headline()}; {_capacity_text(o)}"
+    bottleneck = o.bottleneck or "the slowest machine"
+    if o.required <= 0:
+        return Instruction(
+            "production",
+            5,
+            f"Use line {o.line_id}'s free capacity on {o.day} to build ahead of the next due work orders.",
+            reason,
+            o.day,
+            "line",
+            o.line_id,
+            o.line_id,
+            SOURCE,
+        )
+    if o.short:
+        hours = o.hours_for(o.gap)
+        free_h = max(0.0, 24.0 - o.planned_h)
+        head = f"Close line {o.line_id}'s gap of {num(o.gap)} units on {o.day}: "
+        due_first = f"run the work orders due {o.day} first"
+        if hours is not None and hours <= free_h:
+            action = (
+                f"{head}add {num(hours, 1)} h of production at bottleneck {bottleneck} "
+                f"(overtime or an extra shift in the {num(free_h, 1)} h the line is not "
+                f"planned), {due_first}, and keep {bottleneck} fed and staffed"
+            )
+        elif free_h > 0:
+            unmet = o.gap - (o.rate_per_h or 0.0) * free_h
+            action = (
+                f"{head}add all {num(free_h, 1)} h the line is not planned that day at "
+                f"bottleneck {bottleneck}, {due_first}, and agree a later due date for the "
+                f"remaining {num(unmet)} units with sales"
+            )
+        else:
+            action = (
+                f"{head}the line is already planned 24 h, so recover {num(hours, 1)} h of lost "
+                f"time at bottleneck {bottleneck} (no starving, blocking or unplanned stops; see "
+                f"maintenance), {due_first}, and agree a later due date for what is still "
+                "missing with sales"
+            )
+        reason += f"; extra hours = gap {num(o.gap)} / {num(o.rate_per_h, 1)} units/h"
+        return Instruction(
+            "production",
+            1,
+            action + ".",
+            reason,
+            o.day,
+            "line",
+            o.line_id,
+            o.line_id,
+            SOURCE,
+            o.gap,
+        )
+    if o.gap_p10 > 0:
+        return Instruction(
+            "production",
+            2,
+            f"Protect line {o.line_id}'s output on {o.day}: start the work orders due that day "
+            f"first and keep bottleneck {bottleneck} running through breaks; the p10 forecast "
+            f"misses the requirement by {num(o.gap_p10)} units.",
+            reason,
+            o.day,
+            "line",
+            o.line_id,
+            o.line_id,
+            SOURCE,
+            o.gap_p10,
+        )
+    return Instruction(
+        "production",
+        4,
+        f"Run line {o.line_id} to plan on {o.day}: {num(o.required)} units required, "
+        f"{num(o.p50)} expected.",
+        reason,
+        o.day,
+        "line",
+        o.line_id,
+        o.line_id,
+        SOURCE,
+    )
+
+
+def _horizon_item(o: LineOutlook) -> Instruction | None:
+    """A shortfall later in the horizon is closed by building ahead before it."""
+    first = o.first_short_day
+    if first is None or first == o.day:
+        return None
+    hours = o.hours_for(o.horizon_gap)
+    return Instruction(
+        "production",
+        2,
+        f"Build ahead on line {o.line_id} before {first}: plan {num(hours, 1)} h of extra "
+        f"production at bottleneck {o.bottleneck or 'the slowest machine'} to cover "
+        f"{num(o.horizon_gap)} units the forecast misses over the next {o.horizon_days} days.",
+        f"history.line_forecast: p50 below required on {len(o.short_days)} day(s) from {first}, "
+        f"total gap {num(o.horizon_gap)} units; {_capacity_text(o)}",
+        max(o.day, first - timedelta(days=1)),
+        "line",
+        o.line_id,
+        o.line_id,
+        SOURCE,
+        o.horizon_gap,
+    )
+
+
+def production_instructions(data: ReportData) -> list[Instruction]:
+    items: list[Instruction] = []
+    for o in line_outlooks(data):
+        items.append(_tomorrow_item(o))
+        later = _horizon_item(o)
+        if later is not None:
+            items.append(later)
+    return items
