@@ -18,6 +18,8 @@ Conventions (README, "Inventory and supply"):
   quantity ``qty - received_qty`` (a partial receipt leaves the rest open). A promise already
   passed lands on the first projected day, as MRP treats past-due receipts.
 - Inputs carry ``site_id`` (null where unknown); keys with a null site match each other.
+- Sums sort their values first: the engine may combine partial sums in any order, and
+  the same inputs must give bit-identical tables.
 """
 
 from __future__ import annotations
@@ -84,8 +86,8 @@ def material_requirements(
         )
         .group_by([*_KEY, "day"])
         .agg(
-            requirement=qty.filter(~pl.col("past_due")).sum().cast(pl.Float64),
-            past_due_requirement=qty.filter(pl.col("past_due")).sum().cast(pl.Float64),
+            requirement=qty.filter(~pl.col("past_due")).sort().sum().cast(pl.Float64),
+            past_due_requirement=qty.filter(pl.col("past_due")).sort().sum().cast(pl.Float64),
         )
         .sort([*_KEY, "day"], nulls_last=True)
     )
@@ -129,7 +131,7 @@ def open_receipts(
         )
         .filter(pl.col("open_qty") > 0)
         .group_by([*_KEY, "day"])
-        .agg(receipts=pl.col("open_qty").sum().cast(pl.Float64))
+        .agg(receipts=pl.col("open_qty").sort().sum().cast(pl.Float64))
         .sort([*_KEY, "day"], nulls_last=True)
     )
 
@@ -174,7 +176,7 @@ def project_inventory(
     keys = pl.concat(
         [f.select(_KEY) for f in (on_hand, requirements, receipts)], how="vertical_relaxed"
     ).unique()
-    stock = on_hand.group_by(_KEY).agg(on_hand=pl.col("on_hand").sum().cast(pl.Float64))
+    stock = on_hand.group_by(_KEY).agg(on_hand=pl.col("on_hand").sort().sum().cast(pl.Float64))
     flow_total = (
         pl.col("past_due_requirement") + pl.col("requirement") - pl.col("receipts")
     ).cum_sum()
@@ -217,7 +219,7 @@ def days_of_cover(
     requirement exhausts (including no future demand at all) is unbounded: days_of_cover
     null and days_of_cover_unbounded true, never a large number.
     """
-    stock = on_hand.group_by(_KEY).agg(on_hand=pl.col("on_hand").sum().cast(pl.Float64))
+    stock = on_hand.group_by(_KEY).agg(on_hand=pl.col("on_hand").sort().sum().cast(pl.Float64))
     req = requirements.with_columns(
         need=pl.col("past_due_requirement") + pl.col("requirement"),
         offset=_days_after("day", as_of),

@@ -104,9 +104,9 @@ def demand_stats(projection: pl.LazyFrame, *, as_of: date, horizon_days: int) ->
         projection.filter(pl.col("day") <= pl.lit(last))
         .group_by(_KEY)
         .agg(
-            demand_mean_daily=pl.col("requirement").mean(),
-            demand_sd_daily=pl.col("requirement").std().fill_null(0.0),
-            past_due_requirement=pl.col("past_due_requirement").sum(),
+            demand_mean_daily=pl.col("requirement").sort().mean(),
+            demand_sd_daily=pl.col("requirement").sort().std().fill_null(0.0),
+            past_due_requirement=pl.col("past_due_requirement").sort().sum(),
             stockout_date=pl.col("day").filter(pl.col("closing_on_hand") < 0).min(),
         )
     )

@@ -89,8 +89,8 @@ def supplier_lead_times(purchase_orders: pl.LazyFrame, *, as_of: date) -> pl.Laz
         .agg(
             received_pos=pl.len().cast(pl.Int64),
             on_time_pos=(pl.col("received_date") <= pl.col("promised_date")).sum().cast(pl.Int64),
-            lead_time_mean_days=lead.mean(),
-            lead_time_sd_days=lead.std(),
+            lead_time_mean_days=lead.sort().mean(),
+            lead_time_sd_days=lead.sort().std(),
         )
         .sort("supplier_id")
     )
@@ -173,14 +173,18 @@ def supplier_performance(
     (risk_late, risk_open_late, risk_variability, risk_dependency) and risk_score.
     """
     w = weights or RiskWeights()
-    ids = pl.concat(
-        [
-            suppliers.select("supplier_id"),
-            materials.select("supplier_id"),
-            purchase_orders.select("supplier_id"),
-        ],
-        how="vertical_relaxed",
-    ).unique()
+    ids = (
+        pl.concat(
+            [
+                suppliers.select("supplier_id"),
+                materials.select("supplier_id"),
+                purchase_orders.select("supplier_id"),
+            ],
+            how="vertical_relaxed",
+        )
+        .filter(pl.col("supplier_id").is_not_null())
+        .unique()
+    )
     history = supplier_lead_times(purchase_orders, as_of=as_of)
     open_pos = (
         _open(purchase_orders, as_of)
@@ -203,7 +207,7 @@ def supplier_performance(
         .group_by("supplier_id")
         .agg(
             sole_source_materials=pl.col("material_id").n_unique().cast(pl.Int64),
-            exposure=exposure.sum(),
+            exposure=exposure.sort().sum(),
         )
     )
     received = pl.col("received_pos")

@@ -51,14 +51,14 @@ def uncovered_demand(
         demand.rename({"due_date": "day"})
         .filter(in_horizon)
         .group_by("product_id", "day")
-        .agg(demand_qty=(pl.col("qty") * _factor(demand_multipliers)).sum().cast(pl.Float64))
+        .agg(demand_qty=(pl.col("qty") * _factor(demand_multipliers)).sort().sum().cast(pl.Float64))
     )
     planned = (
         work_orders.filter(pl.col("status").is_in(OPEN_WORK_ORDER_STATUSES))
         .with_columns(day=pl.max_horizontal(pl.col("due_date"), pl.lit(first_day)))
         .filter(in_horizon)
         .group_by("product_id", "day")
-        .agg(planned_qty=pl.col("qty").sum().cast(pl.Float64))
+        .agg(planned_qty=pl.col("qty").sort().sum().cast(pl.Float64))
     )
     sites = demand.group_by("product_id").agg(pl.col("site_id").min())
     return (
