@@ -25,6 +25,14 @@ install: $(BIN)/twin ## Create .venv and install the project with its dev tools
 demo: $(BIN)/twin ## Generate a demo plant into ./demo and run the twin on it (embedded default)
 	TWIN_HOME=$(DEMO_HOME) $(BIN)/twin demo --days $(DEMO_DAYS)
 
+.PHONY: server
+server: $(BIN)/twin ## Start a local Prefect server (UI), the twin's deployments and a worker
+	TWIN_HOME=$${TWIN_HOME:-$(DEMO_HOME)} scripts/server.sh start
+
+.PHONY: server-stop
+server-stop: ## Stop the worker and server started by `make server`
+	scripts/server.sh stop
+
 .PHONY: test
 test: $(BIN)/twin ## Run the full test suite (slow tests included)
 	$(BIN)/python -m pytest

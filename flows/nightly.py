@@ -1,0 +1,156 @@
+"""The nightly and the backfill: how the twin runs itself.
+
+Grain: one ``nightly`` flow run per plant day (five task runs: ingest, validate, rebuild,
+report, publish); one ``backfill`` flow run per range, with one nightly subflow run per day.
+
+- ``nightly``: the stages in order. Publish runs last and only when every stage before it
+  succeeded, so a failed night leaves the published ``plant.duckdb`` as it was.
+- ``backfill``: the nightly for each day from start to end, in order, as subflows (each day
+  is its own run in the UI, with its own summary). It stops at the first failed day: later
+  snapshots built on top of a failed day would be wrong.
+
+Both hold the TWIN_HOME write lock (``twin_core.runlock``) for their whole run: a second
+nightly, backfill or scenario on the same TWIN_HOME waits up to ``lock_wait_s`` and then
+fails before doing anything, naming the run it waited for. The nightly subflows of a
+backfill run in the backfill's process and pass through its lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+
+from flows._stages import (
+    NIGHTLY_STAGES,
+    StageOutcome,
+    ingest_stage,
+    outcomes_markdown,
+    publish_stage,
+    rebuild_stage,
+    report_stage,
+    settings_for,
+    validate_stage,
+)
+from flows.params import BackfillParams, NightlyParams
+from twin_core.runlock import home_lock
+
+
+@dataclass
+class NightlySummary:
+    """What one nightly did: its day, the snapshot it built and published, each stage."""
+
+    as_of: date
+    snapshot_id: int | None
+    published_snapshot_id: int | None
+    stages: list[StageOutcome] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[str]:
+        return [o.stage for o in self.stages if o.status == "skipped"]
+
+
+def default_as_of(timezone: str, scheduled: datetime | None = None) -> date:
+    """The plant day a nightly describes by default: the day before its scheduled start,
+    in the plant's timezone (a run scheduled for 02:30 covers yesterday, even if it starts late)."""
+    when = scheduled or datetime.now(UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
+
+
+def _scheduled_start() -> datetime | None:
+    try:
+        value = flow_run.scheduled_start_time
+    except Exception:  # outside a run (direct call in tests): use now
+        return None
+    return value if isinstance(value, datetime) else None
+
+
+def _nightly_run_name() -> str:
+    params = flow_run.parameters.get("params")
+    as_of = params.get("as_of") if isinstance(params, dict) else getattr(params, "as_of", None)
+    return f"nightly-{as_of or 'yesterday'}"
+
+
+@flow(name="nightly", flow_run_name=_nightly_run_name, retries=0)
+def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
+    """Ingest, validate, rebuild, report and publish the twin for one plant day.
+
+    Args:
+        params: the plant day (default yesterday, plant timezone), sites, lock wait.
+    """
+    logger = get_run_logger()
+    sites = list(params.sites)
+    settings = settings_for(sites)
+    as_of = params.as_of or default_as_of(settings.timezone, _scheduled_start())
+    summary = NightlySummary(as_of, None, None)
+    logger.info("nightly for %s on TWIN_HOME %s", as_of, settings.home)
+    try:
+        with home_lock(settings, f"nightly {as_of}", wait_s=params.lock_wait_s):
+            summary.stages.append(ingest_stage(sites))
+            summary.stages.append(validate_stage(sites, as_of))
+            rebuilt = rebuild_stage(sites, as_of)
+            summary.stages.append(rebuilt)
+            summary.snapshot_id = rebuilt.values.get("snapshot_id")
+            if rebuilt.status == "skipped":
+                # No snapshot was built, so there is nothing to report on for this day.
+                summary.stages.append(
+                    StageOutcome("report", "skipped", detail="no snapshot: the rebuild was skipped")
+                )
+            else:
+                summary.stages.append(report_stage(sites, as_of, summary.snapshot_id))
+            published = publish_stage(sites)
+            summary.stages.append(published)
+            summary.published_snapshot_id = published.values.get("snapshot_id")
+    finally:
+        create_markdown_artifact(
+            markdown=outcomes_markdown(f"Nightly {as_of}", summary.stages, list(NIGHTLY_STAGES)),
+            key="nightly-summary",
+            description=f"stages of the nightly for {as_of}",
+        )
+    if summary.skipped:
+        logger.warning("stages skipped (not available in this build): %s", summary.skipped)
+    return summary
+
+
+def _backfill_run_name() -> str:
+    params = flow_run.parameters.get("params")
+    if isinstance(params, dict):
+        return f"backfill-{params.get('start')}-{params.get('end')}"
+    return f"backfill-{getattr(params, 'start', '')}-{getattr(params, 'end', '')}"
+
+
+@flow(name="backfill", flow_run_name=_backfill_run_name)
+def backfill(params: BackfillParams) -> list[NightlySummary]:
+    """Run the nightly for each day from start to end (inclusive), in order; stop at the first
+    failed day.
+
+    Args:
+        params: first and last plant day, sites, lock wait.
+    """
+    logger = get_run_logger()
+    sites = list(params.sites)
+    settings = settings_for(sites)
+    days = [params.start + timedelta(days=i) for i in range((params.end - params.start).days + 1)]
+    done: list[NightlySummary] = []
+    with home_lock(settings, f"backfill {params.start}..{params.end}", wait_s=params.lock_wait_s):
+        for day in days:
+            logger.info("backfill: nightly %s (%d of %d)", day, len(done) + 1, len(days))
+            done.append(nightly(NightlyParams(as_of=day, sites=sites, lock_wait_s=0)))
+    rows = "\n".join(
+        f"| {s.as_of} | {s.snapshot_id} | {s.published_snapshot_id} | {', '.join(s.skipped) or '-'} |"
+        for s in done
+    )
+    create_markdown_artifact(
+        markdown="## Backfill\n\n| day | snapshot | published | skipped stages |\n|---|---|---|---|\n"
+        + rows
+        + "\n",
+        key="backfill-summary",
+        description=f"backfill {params.start}..{params.end}",
+    )
+    return done

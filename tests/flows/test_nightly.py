@@ -1,0 +1,119 @@
+"""The nightly and backfill flows on the local Prefect API: order, failure isolation, locking."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from flows import _stages
+from flows.nightly import backfill, default_as_of, nightly
+from flows.params import BackfillParams, NightlyParams
+from twin_core.publish import publish
+from twin_core.runlock import LockBusy
+from twin_core.settings import Settings
+from twin_core.warehouse import open_warehouse
+
+
+def test_default_as_of_is_the_plant_day_before_the_scheduled_start() -> None:
+    """A run scheduled 02:30 Berlin time (00:30 UTC) covers the previous Berlin day."""
+    scheduled = datetime(2026, 3, 10, 1, 30, tzinfo=UTC)
+    expected = date(2026, 3, 9)
+    assert default_as_of("Europe/Berlin", scheduled) == expected
+
+
+def test_default_as_of_follows_the_plant_timezone_not_utc() -> None:
+    """At 23:30 UTC it is already the next day in Tokyo, so 'yesterday' is a day later there."""
+    scheduled = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+    assert default_as_of("UTC", scheduled) == date(2026, 3, 9)
+    assert default_as_of("Asia/Tokyo", scheduled) == date(2026, 3, 10)
+
+
+def test_a_stage_not_built_is_reported_as_skipped(
+    prefect_api: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stage whose module does not exist is skipped with its name, never reported done."""
+    monkeypatch.setitem(_stages.ENTRY_POINTS, "publish", ("twin_core.not_built_yet", "publish"))
+    summary = nightly(NightlyParams(as_of=date(2026, 1, 5)))
+    stage = next(o for o in summary.stages if o.stage == "publish")
+    assert stage.status == "skipped"
+    assert "twin_core.not_built_yet.publish" in stage.detail
+    assert "publish" in summary.skipped
+    assert not settings.published_path.exists()
+
+
+def test_a_broken_stage_module_fails_instead_of_being_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A missing dependency inside a stage's module is an error, not 'not built yet'."""
+    monkeypatch.setitem(
+        _stages.ENTRY_POINTS, "report", ("tests.flows._broken_stage", "build_reports")
+    )
+    with pytest.raises(ModuleNotFoundError, match="not_a_real_dependency_of_the_twin"):
+        _stages.entry_point("report")
+
+
+def test_a_failed_stage_leaves_the_published_file_untouched(
+    prefect_api: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the rebuild fails, publish does not run and plant.duckdb stays the same file."""
+    with open_warehouse(settings):
+        pass
+    publish(settings)
+    before = os.stat(settings.published_path)
+    monkeypatch.setitem(
+        _stages.ENTRY_POINTS, "rebuild", ("tests.flows._doubles", "failing_rebuild")
+    )
+    with pytest.raises(OSError, match="no space left"):
+        nightly(NightlyParams(as_of=date(2026, 1, 5)))
+    after = os.stat(settings.published_path)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_second_nightly_on_the_same_home_fails_naming_the_first(
+    prefect_api: None, settings: Settings
+) -> None:
+    """While another process holds TWIN_HOME, a nightly that may not wait fails before any stage."""
+    code = textwrap.dedent(
+        f"""
+        import time
+        from twin_core.runlock import home_lock
+        from twin_core.settings import Settings
+        with home_lock(Settings(home={str(settings.home)!r}), "nightly 2026-01-04"):
+            print("held", flush=True)
+            time.sleep(60)
+        """
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockBusy, match="nightly 2026-01-04"):
+            nightly(NightlyParams(as_of=date(2026, 1, 5), lock_wait_s=0))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not settings.published_path.exists()
+
+
+def test_backfill_runs_one_nightly_per_day_in_order(prefect_api: None, settings: Settings) -> None:
+    """Three days give three nightlies, oldest first."""
+    done = backfill(BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5)))
+    expected = [date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 5)]
+    assert [s.as_of for s in done] == expected
+
+
+def test_backfill_stops_at_the_first_failed_day(
+    prefect_api: None, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A failing day fails the backfill; no later day runs on top of it."""
+    monkeypatch.setitem(
+        _stages.ENTRY_POINTS, "rebuild", ("tests.flows._doubles", "failing_rebuild")
+    )
+    with pytest.raises(OSError, match="2026-01-03"):
+        backfill(BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5)))
+    assert not settings.published_path.exists()
