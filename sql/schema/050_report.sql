@@ -2,6 +2,7 @@
 -- Written by twin_core.report.build_reports, which replaces a snapshot's rows (idempotent).
 create table if not exists history.instructions (
     snapshot_id bigint not null,
+    rank integer not null,            -- reading order within the snapshot (department, priority, urgency)
     department varchar not null,      -- production / maintenance / procurement / quality / engineering
     priority integer not null,        -- 1 = most urgent
     action varchar not null,          -- an imperative sentence

@@ -59,11 +59,15 @@ def frame_table(
     shown = frame.select(cols).head(limit)
     numeric = [shown.schema[c].is_numeric() for c in cols]
     more = f"; first {limit} of {frame.height} rows" if frame.height > limit else ""
-    return table(
-        cols,
-        [[cell(v) for v in row] for row in shown.iter_rows()],
-        numeric=numeric,
-        caption=f"Source: {source}{more}.",
+    return el(
+        "div",
+        table(
+            cols,
+            [[cell(v) for v in row] for row in shown.iter_rows()],
+            numeric=numeric,
+            caption=f"Source: {source}{more}.",
+        ),
+        class_="scroll",
     )
 
 

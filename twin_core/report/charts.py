@@ -164,13 +164,15 @@ def _legend(items: Sequence[tuple[str, str, str]], width: int = W) -> list[Html]
     return out
 
 
-def _polyline(points: Sequence[tuple[float, float]], colour: str, **attrs: object) -> Html:
+def _polyline(
+    points: Sequence[tuple[float, float]], colour: str, *, width: float = 2, **attrs: object
+) -> Html:
     return el(
         "polyline",
         points=" ".join(f"{_r(a)},{_r(b)}" for a, b in points),
         fill="none",
         stroke=colour,
-        stroke_width=2,
+        stroke_width=width,
         **attrs,
     )
 
@@ -410,9 +412,7 @@ def control_chart(
             )
         )
         parts.append(el("text", label, x=W - f.right, y=_r(f.y(value) - 3), text_anchor="end"))
-    parts.append(
-        _polyline([(f.x(i), f.y(v)) for i, v in enumerate(values)], PALETTE[0], stroke_width=1)
-    )
+    parts.append(_polyline([(f.x(i), f.y(v)) for i, v in enumerate(values)], PALETTE[0], width=1))
     for i, (v, rule) in enumerate(zip(values, violated, strict=True)):
         tip = f"{labels[i]}: {fmt_tick(v)}" + (f" ({rule})" if rule else "")
         parts.append(

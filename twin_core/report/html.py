@@ -132,6 +132,7 @@ table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 4p
 figure figcaption { color: var(--muted); font-size: 12px; max-width: 560px; }
 svg.chart { display: block; background: #fff; }
 svg.chart text { font: 11px system-ui, sans-serif; fill: var(--ink); }
+.scroll { overflow-x: auto; }
 .na { color: var(--muted); font-style: italic; }
 .reason { color: var(--muted); font-size: 12px; }
 """

@@ -32,6 +32,7 @@ def instructions_frame(items: list[Instruction], snapshot_id: int) -> pl.DataFra
     """The rows of history.instructions for a snapshot, in reading order."""
     schema = {
         "snapshot_id": pl.Int64,
+        "rank": pl.Int32,
         "department": pl.String,
         "priority": pl.Int32,
         "action": pl.String,
@@ -42,7 +43,9 @@ def instructions_frame(items: list[Instruction], snapshot_id: int) -> pl.DataFra
         "line_id": pl.String,
         "source": pl.String,
     }
-    rows = [{"snapshot_id": snapshot_id, **i.as_row()} for i in items]
+    rows = [
+        {"snapshot_id": snapshot_id, "rank": n, **i.as_row()} for n, i in enumerate(items, start=1)
+    ]
     return pl.DataFrame(rows, schema=schema)
 
 

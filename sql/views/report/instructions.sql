@@ -1,3 +1,18 @@
--- report.instructions of the latest complete snapshot; history.instructions holds every snapshot.
+-- report.instructions of the latest complete snapshot, in reading order (rank); history.instructions
+-- holds every snapshot. One row per instruction; line_id ties the departments' items for a line together.
 create or replace view report.instructions as
-select * from history.instructions where snapshot_id = twin.current_snapshot();
+select
+    snapshot_id,
+    rank,
+    department,
+    priority,
+    action,
+    reason,
+    due_date,
+    entity_type,
+    entity_id,
+    line_id,
+    source,
+from history.instructions
+where snapshot_id = twin.current_snapshot()
+order by rank
