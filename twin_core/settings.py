@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from twin_core.sim.spc_rules import RuleConfig
+
 DEFAULT_HOME = Path("~/.plant-twin")
 
 
@@ -109,6 +111,11 @@ class Settings(BaseSettings):
     seed: int = Field(default=20261126, description="Seed for every random draw of a rebuild.")
     baseline_subgroups: int = Field(
         default=25, ge=2, description="SPC: subgroups of each series whose data set the limits."
+    )
+    spc_rules: RuleConfig = Field(
+        default_factory=RuleConfig,
+        description="SPC run rules (TOML table ``[spc_rules]``): ``default`` rule set (WE1-WE4) "
+        "and ``overrides`` per product (and characteristic); see twin_core/sim/spc_rules.py.",
     )
     service_level_default: float = Field(
         default=0.95, gt=0, lt=1, description="Service level for materials that state none."
