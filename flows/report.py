@@ -1,0 +1,90 @@
+"""The ``report`` flow: department instructions and reports of one twin snapshot.
+
+Grain: one flow run per report, one task run (the library's ``build_reports``). The run
+publishes the morning summary and the instructions as Prefect artifacts (two Markdown
+artifacts and one table), so the Prefect UI shows them on the flow run. The nightly calls
+the same library function in its own report stage.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NONE
+from pydantic import BaseModel, ConfigDict, Field
+
+from twin_core.report import build_reports
+from twin_core.runlock import home_lock
+from twin_core.settings import get_settings
+
+PlantDate = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
+
+
+class ReportParams(BaseModel):
+    """Which snapshot to report on; unknown fields are refused when the run is created."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    as_of: PlantDate | None = Field(
+        default=None,
+        description="Report the latest complete snapshot of this plant day; default: the "
+        "latest complete snapshot.",
+    )
+    snapshot_id: int | None = Field(
+        default=None, ge=1, description="Report this snapshot (overrides the latest of as_of)."
+    )
+    lock_wait_s: int = Field(
+        default=600,
+        ge=0,
+        le=24 * 3600,
+        description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
+    )
+
+
+@task(name="build-reports", retries=1, retry_delay_seconds=5, cache_policy=NONE)
+def build_reports_task(params: ReportParams) -> dict[str, Any]:
+    """Compute and store the instructions and write the report files; publish artifacts."""
+    settings = get_settings()
+    with home_lock(settings, "report", wait_s=params.lock_wait_s):
+        result = build_reports(settings, as_of=params.as_of, snapshot_id=params.snapshot_id)
+    create_markdown_artifact(
+        markdown=result.summary_markdown,
+        key="report-summary",
+        description=f"twin report {result.as_of}, snapshot {result.snapshot_id}",
+    )
+    create_markdown_artifact(
+        markdown=result.instructions_markdown,
+        key="department-instructions",
+        description=f"instructions for the day after {result.as_of}",
+    )
+    create_table_artifact(
+        table=result.instructions or [{"department": "", "action": "no instructions"}],
+        key="instructions-table",
+        description=f"history.instructions of snapshot {result.snapshot_id}",
+    )
+    return {
+        "snapshot_id": result.snapshot_id,
+        "as_of": result.as_of.isoformat(),
+        "counts": result.counts,
+        "paths": {k: str(p) for k, p in result.paths.items()},
+    }
+
+
+@flow(name="report")
+def report(params: ReportParams = ReportParams()) -> dict[str, Any]:
+    """Department instructions, plant report and quality report of one snapshot.
+
+    Args:
+        params: the snapshot (as-of day or id; default the latest complete one).
+    """
+    summary = build_reports_task(params)
+    get_run_logger().info(
+        "report of snapshot %s (%s): %s",
+        summary["snapshot_id"],
+        summary["as_of"],
+        summary["counts"],
+    )
+    return summary
