@@ -27,8 +27,8 @@ create table if not exists history.material_status (
     past_due_requirement double,      -- requirement of open work orders already past due
     demand_mean_daily double,         -- mean daily requirement over the horizon
     demand_sd_daily double,           -- sample sd of the daily requirement over the horizon
-    lead_time_days double,            -- L: supplier's measured mean lead time, else master data (plus scenario delay)
-    lead_time_sd_days double,         -- sd_L: measured sample sd, 0 with master data
+    lead_time_days double,            -- L: master lead time + the supplier's mean deviation from plan when measured (plus scenario delay)
+    lead_time_sd_days double,         -- sd_L: sample sd of the supplier's deviations from plan, 0 with master data
     lead_time_source varchar,         -- measured / master
     service_level double,             -- the material's, else the default; z uses it clipped to 0.5..0.9999
     z double,                         -- standard normal quantile of the service level
@@ -48,12 +48,14 @@ create table if not exists history.supplier_performance (
     on_time_rate double,              -- share received on or before promised_date (null: none received)
     lead_time_mean_days double,       -- mean of received_date - order_date
     lead_time_sd_days double,         -- sample sd of the lead time (null below two POs)
+    lead_time_deviation_mean_days double, -- mean of lead time - the material's planned lead_time_days
+    lead_time_deviation_sd_days double,   -- sample sd of that deviation: the spread safety stock sees
     open_pos bigint,                  -- POs ordered by as_of and not received by its end
     late_open_pos bigint,             -- open POs whose promised_date is on or before as_of
     sole_source_materials bigint,     -- materials no other supplier delivers
     risk_late double,                 -- (late received + 1) / (received + 2)
     risk_open_late double,            -- late_open_pos / open_pos
-    risk_variability double,          -- lead_time_sd_days / lead_time_mean_days, capped at 1
+    risk_variability double,          -- lead_time_deviation_sd_days / lead_time_mean_days, capped at 1
     risk_dependency double,           -- 1 - exp(-sum of min(1, L / days_of_cover)) over sole-sourced materials
     risk_score double                 -- weighted sum of the four parts (0.4, 0.2, 0.15, 0.25)
 );

@@ -98,8 +98,8 @@ def test_receipts_after_as_of_are_not_yet_history() -> None:
 
 def test_supplier_with_enough_history_uses_measured_lead_time() -> None:
     """Five received POs (the minimum) replace master data with the measured mean and sd."""
-    history = supplier_lead_times(_pos(_received("FAST", "A", [4, 5, 6, 5, 5], 5)), as_of=AS_OF)
-    got = material_lead_times(MATERIALS, history, min_history=5).collect()
+    pos = _pos(_received("FAST", "A", [4, 5, 6, 5, 5], 5))
+    got = material_lead_times(MATERIALS, pos, as_of=AS_OF, min_history=5).collect()
     expected = pl.DataFrame(
         {
             "material_id": ["A", "B", "C"],
@@ -114,8 +114,8 @@ def test_supplier_with_enough_history_uses_measured_lead_time() -> None:
 
 def test_supplier_with_too_little_history_falls_back_to_master_data() -> None:
     """Four received POs are below min_history 5: master lead time, sd 0."""
-    history = supplier_lead_times(_pos(_received("SLOW", "B", [20, 30, 25, 21], 7)), as_of=AS_OF)
-    got = material_lead_times(MATERIALS, history, min_history=5).collect()
+    pos = _pos(_received("SLOW", "B", [20, 30, 25, 21], 7))
+    got = material_lead_times(MATERIALS, pos, as_of=AS_OF, min_history=5).collect()
     row = got.filter(pl.col("material_id") == "B").row(0, named=True)
     assert (row["lead_time_days"], row["lead_time_sd_days"], row["lead_time_source"]) == (
         7.0,
@@ -124,10 +124,31 @@ def test_supplier_with_too_little_history_falls_back_to_master_data() -> None:
     )
 
 
+def test_measured_lead_time_is_planned_plus_the_suppliers_deviation() -> None:
+    """A supplier always 2 days over plan on materials planned at 5 and 9 days: L 7 and 11, sd 0."""
+    materials = pl.LazyFrame(
+        {"material_id": ["A", "C"], "supplier_id": ["DUO", "DUO"], "lead_time_days": [5.0, 9.0]}
+    )
+    pos = _pos(_received("DUO", "A", [7, 7, 7], 5) + _received("DUO", "C", [11, 11], 9))
+    pos = pos.with_columns(po_id=pl.format("{}-{}", "po_id", "material_id"))
+    got = material_lead_times(materials, pos, as_of=AS_OF, min_history=5).collect()
+    expected = pl.DataFrame(
+        {
+            "material_id": ["A", "C"],
+            "supplier_id": ["DUO", "DUO"],
+            "lead_time_days": [7.0, 11.0],
+            "lead_time_sd_days": [0.0, 0.0],
+            "lead_time_source": ["measured", "measured"],
+        }
+    )
+    assert_frame_equal(got, expected)
+
+
 def test_supplier_delay_adds_days_to_the_lead_time() -> None:
     """A scenario delay of 3 days on NEW lengthens its material's lead time from 9 to 12."""
-    history = supplier_lead_times(_pos([]), as_of=AS_OF)
-    got = material_lead_times(MATERIALS, history, min_history=5, supplier_delays={"NEW": 3})
+    got = material_lead_times(
+        MATERIALS, _pos([]), as_of=AS_OF, min_history=5, supplier_delays={"NEW": 3}
+    )
     assert got.collect().get_column("lead_time_days").to_list() == [5.0, 7.0, 12.0]
 
 

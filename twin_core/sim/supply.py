@@ -1,7 +1,7 @@
 """Supply: supplier lead times measured from purchase orders, and supplier performance and risk.
 
-Grain: ``supplier_lead_times`` and ``supplier_performance`` give one row per supplier;
-``material_lead_times`` one row per material.
+Grain: ``supplier_lead_times``, ``supplier_lead_deviation`` and ``supplier_performance``
+give one row per supplier; ``material_lead_times`` one row per material.
 
 - A PO is received at as_of when its received_date is on or before as_of (and it was
   ordered by then); its lead time is received_date - order_date in days, on time when
@@ -9,9 +9,10 @@ Grain: ``supplier_lead_times`` and ``supplier_performance`` give one row per sup
 - A PO is open at as_of when ordered on or before as_of and not received by its end; it is
   late when its promised_date is on or before as_of (the snapshot describes the end of
   that day, so a delivery promised for it is already overdue).
-- Material lead time L and its sd: the supplier's measured mean and sample sd when it has
-  at least ``min_history`` received POs, else the material's master lead_time_days with
-  sd 0. Scenario delays add days to L.
+- Material lead time L and its sd, measured from the supplier's received POs when it has
+  at least ``min_history``: the material's planned (master) lead time plus the supplier's
+  mean deviation from the planned lead times of what it delivered, and the sample sd of
+  those deviations. Else master data with sd 0. Scenario delays add days to L.
 
 Risk score (0..1, higher is riskier), a weighted sum of four parts each in 0..1 (weights in
 ``RiskWeights``, default 0.4 / 0.2 / 0.15 / 0.25):
@@ -19,7 +20,8 @@ Risk score (0..1, higher is riskier), a weighted sum of four parts each in 0..1 
 - late: share of received POs late, smoothed with one pseudo on-time and one pseudo late
   PO, (late + 1) / (received + 2), so a supplier with no record counts 0.5, not 0;
 - open_late: late open POs / open POs (0 without open POs);
-- variability: coefficient of variation of measured lead times, capped at 1;
+- variability: sd of the lead times' deviations from plan over the mean lead time,
+  capped at 1 (deviations, so different planned lead times do not count as spread);
 - dependency: 1 - exp(-sum of exposure) over the (site, material) rows that depend on
   the supplier alone (no other supplier in master data or on any PO of the material),
   exposure = min(1, L / days_of_cover) (1 at no cover, 0 when cover is unbounded): many
@@ -37,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "RiskWeights",
     "material_lead_times",
+    "supplier_lead_deviation",
     "supplier_lead_times",
     "supplier_performance",
 ]
@@ -96,20 +99,54 @@ def supplier_lead_times(purchase_orders: pl.LazyFrame, *, as_of: date) -> pl.Laz
     )
 
 
+def supplier_lead_deviation(
+    purchase_orders: pl.LazyFrame, materials: pl.LazyFrame, *, as_of: date
+) -> pl.LazyFrame:
+    """Per supplier from POs received by as_of: how far their lead times (received_date -
+    order_date) deviate from the planned lead time of their material (master data).
+
+    Returns supplier_id, measured_pos (received POs of materials with a planned lead time),
+    deviation_mean_days and deviation_sd_days (sample sd, null below two POs). Deviations,
+    not raw lead times, so a supplier delivering materials with different planned lead
+    times is not read as erratic.
+    """
+    planned = materials.select("material_id", planned=pl.col("lead_time_days"))
+    deviation = (pl.col("received_date") - pl.col("order_date")).dt.total_days().cast(
+        pl.Float64
+    ) - pl.col("planned")
+    return (
+        _received(purchase_orders, as_of)
+        .join(planned, on="material_id", how="inner")
+        .filter(pl.col("planned").is_not_null())
+        .group_by("supplier_id")
+        .agg(
+            measured_pos=pl.len().cast(pl.Int64),
+            deviation_mean_days=deviation.sort().mean(),
+            deviation_sd_days=deviation.sort().std(),
+        )
+        .sort("supplier_id")
+    )
+
+
 def material_lead_times(
     materials: pl.LazyFrame,
-    lead_times: pl.LazyFrame,
+    purchase_orders: pl.LazyFrame,
     *,
+    as_of: date,
     min_history: int,
     supplier_delays: Mapping[str, float] | None = None,
 ) -> pl.LazyFrame:
-    """Lead time per material: its supplier's measured mean and sd with at least
-    ``min_history`` received POs, else master data lead_time_days with sd 0.
+    """Lead time L and its sd per material, measured from its supplier's received POs.
 
-    Returns material_id, supplier_id, lead_time_days (plus any scenario delay of the
-    supplier, never below 0), lead_time_sd_days, lead_time_source ('measured' or 'master').
+    With at least ``min_history`` received POs, L = the material's planned lead_time_days
+    plus the supplier's mean deviation from plan, sd_L = the sd of those deviations (when
+    all of a supplier's materials share one planned lead time, exactly the mean and sd of
+    received_date - order_date). Otherwise master data: planned lead time, sd 0. Scenario
+    delays add days to L (never below 0). Returns material_id, supplier_id,
+    lead_time_days, lead_time_sd_days, lead_time_source ('measured' or 'master').
     """
-    measured = pl.col("received_pos").fill_null(0) >= min_history
+    deviations = supplier_lead_deviation(purchase_orders, materials, as_of=as_of)
+    measured = pl.col("measured_pos").fill_null(0) >= min_history
     delay = (
         pl.col("supplier_id").replace_strict(
             dict(supplier_delays), default=0.0, return_dtype=pl.Float64
@@ -119,18 +156,17 @@ def material_lead_times(
     )
     return (
         materials.select("material_id", "supplier_id", "lead_time_days")
-        .join(lead_times, on="supplier_id", how="left")
+        .join(deviations, on="supplier_id", how="left")
         .select(
             "material_id",
             "supplier_id",
             lead_time_days=(
-                pl.when(measured)
-                .then(pl.col("lead_time_mean_days"))
-                .otherwise(pl.col("lead_time_days"))
+                pl.col("lead_time_days")
+                + pl.when(measured).then(pl.col("deviation_mean_days")).otherwise(0.0)
                 + delay
             ).clip(lower_bound=0.0),
             lead_time_sd_days=pl.when(measured)
-            .then(pl.col("lead_time_sd_days").fill_null(0.0))
+            .then(pl.col("deviation_sd_days").fill_null(0.0))
             .otherwise(0.0),
             lead_time_source=pl.when(measured).then(pl.lit("measured")).otherwise(pl.lit("master")),
         )
@@ -169,7 +205,8 @@ def supplier_performance(
     ``material_status``: site_id, material_id, days_of_cover, days_of_cover_unbounded,
     lead_time_days (from ``material_status`` of the same snapshot). Returns supplier_id,
     received_pos, on_time_rate (null without received POs), lead_time_mean_days,
-    lead_time_sd_days, open_pos, late_open_pos, sole_source_materials, the four risk parts
+    lead_time_sd_days, lead_time_deviation_mean_days and _sd_days (from plan, see
+    ``supplier_lead_deviation``), open_pos, late_open_pos, sole_source_materials, the four risk parts
     (risk_late, risk_open_late, risk_variability, risk_dependency) and risk_score.
     """
     w = weights or RiskWeights()
@@ -186,6 +223,11 @@ def supplier_performance(
         .unique()
     )
     history = supplier_lead_times(purchase_orders, as_of=as_of)
+    deviation = supplier_lead_deviation(purchase_orders, materials, as_of=as_of).select(
+        "supplier_id",
+        lead_time_deviation_mean_days="deviation_mean_days",
+        lead_time_deviation_sd_days="deviation_sd_days",
+    )
     open_pos = (
         _open(purchase_orders, as_of)
         .group_by("supplier_id")
@@ -216,7 +258,7 @@ def supplier_performance(
         "risk_open_late": pl.when(pl.col("open_pos") > 0)
         .then(pl.col("late_open_pos") / pl.col("open_pos"))
         .otherwise(0.0),
-        "risk_variability": (pl.col("lead_time_sd_days") / pl.col("lead_time_mean_days"))
+        "risk_variability": (pl.col("lead_time_deviation_sd_days") / pl.col("lead_time_mean_days"))
         .fill_nan(None)
         .fill_null(0.0)
         .clip(0.0, 1.0),
@@ -230,6 +272,7 @@ def supplier_performance(
     )
     return (
         ids.join(history, on="supplier_id", how="left")
+        .join(deviation, on="supplier_id", how="left")
         .join(open_pos, on="supplier_id", how="left")
         .join(dependency, on="supplier_id", how="left")
         .with_columns(
@@ -248,6 +291,8 @@ def supplier_performance(
             "on_time_rate",
             "lead_time_mean_days",
             "lead_time_sd_days",
+            "lead_time_deviation_mean_days",
+            "lead_time_deviation_sd_days",
             "open_pos",
             "late_open_pos",
             "sole_source_materials",

@@ -29,7 +29,6 @@ from twin_core.sim.replenishment import ReplenishmentPolicy, material_status
 from twin_core.sim.supply import (
     RiskWeights,
     material_lead_times,
-    supplier_lead_times,
     supplier_performance,
 )
 from twin_core.sim.uncovered_demand import uncovered_demand
@@ -136,10 +135,10 @@ def simulate_supply(frames: SupplyFrames, params: SupplyParams) -> dict[str, pl.
     site_pos = _at_sites(
         attribute_po_sites(frames.purchase_orders, material_sites), params.site_ids
     )
-    lead_history = supplier_lead_times(frames.purchase_orders, as_of=as_of)
     lead_times = material_lead_times(
         frames.materials,
-        lead_history,
+        frames.purchase_orders,
+        as_of=as_of,
         min_history=params.min_lead_time_history,
         supplier_delays=params.supplier_delays,
     ).collect()
