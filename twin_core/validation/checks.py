@@ -1,0 +1,402 @@
+"""The checks of a source, built from its contract: one ``Check`` per expectation.
+
+Grain: one check per rule per source. Each check carries the Great Expectations expectation
+that decides it and, for row-level checks, the SQL predicate that finds the failing rows for
+the quarantine. The predicate is built here from the contract, never from GX's query text
+(GX 1.24's ``unexpected_index_query`` is not valid SQL on DuckDB); the runner checks that
+both count the same rows, so a disagreement fails loudly instead of quarantining the wrong rows.
+
+Rule names (``quality.quarantine.rule``, ``quality.validation_runs.rule``):
+
+- GX built-in expectations: ``<expectation type>:<column>``, e.g.
+  ``expect_column_values_to_not_be_null:machine_id``;
+- checks GX runs as an ``UnexpectedRowsExpectation`` (a query returning the bad rows):
+  ``unique_key`` (the contract key repeats in the batch), ``<column>_in_<source>`` (a
+  reference, e.g. ``sensor_id_in_sensors``), ``column_types``, and each contract ``RowRule``
+  by its name (``end_after_start``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from difflib import get_close_matches
+from typing import Any, Literal
+
+import great_expectations as gx
+
+from twin_core.contracts import SOURCES, Column, Source
+from twin_core.settings import ValidationSettings
+from twin_core.warehouse import quote_ident
+
+Level = Literal["row", "batch"]
+Severity = Literal["error", "warning"]
+Setting = Literal["error", "warning", "off"]
+
+PROVENANCE = ("_batch_id", "_file", "_row", "_extra", "_ingested_at")
+# Finite doubles only: DuckDB orders NaN above every number, so NaN and +-inf fail a range
+# from -DBL_MAX to DBL_MAX (GX and the quarantine predicate alike).
+DBL_MAX = 1.7976931348623157e308
+REFS_TABLE = "meta.validation_refs"
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    """What the batch-level checks of one source compare against (computed before GX runs)."""
+
+    rows: int
+    volume_band: tuple[int, int] | None = None  # None: not enough history yet
+    fresh_after: datetime | date | None = None  # newest event must be at or after this
+    min_sensors: int | None = None  # distinct sensors that must report (sensor_readings)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation of one source and how its failing rows are found."""
+
+    source: str
+    rule: str
+    kind: str  # the GX expectation type, e.g. expect_column_values_to_be_between
+    level: Level
+    severity: Severity
+    description: str
+    gx_kwargs: Mapping[str, Any]
+    bad_row: str | None = None  # SQL over the raw row: true when the row fails (row level)
+    reason: str | None = None  # SQL: why the row fails (row level)
+    params: Mapping[str, Any] = field(default_factory=dict)  # named parameters of both
+
+    @property
+    def counts_rows(self) -> bool:
+        """GX's unexpected count is a row count the predicate must reproduce."""
+        return self.level == "row" and self.rule != "unique_key"
+
+    def expectation(self) -> Any:
+        """A fresh GX expectation (one per suite), tagged with the rule and severity."""
+        cls = getattr(gx.expectations, _CLASS[self.kind])
+        return cls(
+            **self.gx_kwargs,
+            meta={"rule": self.rule, "level": self.level, "twin_severity": self.severity},
+            severity="critical" if self.severity == "error" else "warning",
+        )
+
+
+_CLASS = {
+    "expect_table_columns_to_match_ordered_list": "ExpectTableColumnsToMatchOrderedList",
+    "expect_table_row_count_to_be_between": "ExpectTableRowCountToBeBetween",
+    "expect_column_max_to_be_between": "ExpectColumnMaxToBeBetween",
+    "expect_column_unique_value_count_to_be_between": "ExpectColumnUniqueValueCountToBeBetween",
+    "expect_column_values_to_not_be_null": "ExpectColumnValuesToNotBeNull",
+    "expect_column_values_to_be_between": "ExpectColumnValuesToBeBetween",
+    "expect_column_values_to_be_in_set": "ExpectColumnValuesToBeInSet",
+    "unexpected_rows_expectation": "UnexpectedRowsExpectation",
+}
+UNEXPECTED_ROWS = "unexpected_rows_expectation"
+
+
+def ref_name(source: str, column: str) -> str:
+    return f"{source}.{column}"
+
+
+def refs_query(run_id: str, ref: str) -> str:
+    """Ids accepted for a reference in this run. ``run_id`` and ``ref`` are safe tokens made
+    by the runner and the contract (GX query text cannot take parameters)."""
+    return f"select id from {REFS_TABLE} where run_id = '{run_id}' and ref = '{ref}'"
+
+
+def _bounds(col: Column) -> tuple[float | None, float | None]:
+    lo, hi = col.min, col.max
+    if col.type == "DOUBLE":
+        lo = -DBL_MAX if lo is None else lo
+        hi = DBL_MAX if hi is None else hi
+    return lo, hi
+
+
+def _range_text(col: Column) -> str:
+    """The contract's range in words, e.g. ``> 0, finite`` or ``1 to 5``."""
+    parts = []
+    if col.min is not None and col.max is not None and not col.strict_min:
+        parts.append(f"{col.min:g} to {col.max:g}")
+    else:
+        if col.min is not None:
+            parts.append(f"{'>' if col.strict_min else '>='} {col.min:g}")
+        if col.max is not None:
+            parts.append(f"<= {col.max:g}")
+    if col.type == "DOUBLE":
+        parts.append("finite")
+    return ", ".join(parts)
+
+
+def row_checks(src: Source, run_id: str) -> list[Check]:
+    """Row-level checks in quarantine order (a row failing several is filed under the first)."""
+    out: list[Check] = []
+    n = 0
+
+    def p(prefix: str) -> str:
+        nonlocal n
+        n += 1
+        return f"{prefix}{n}"
+
+    for col in src.columns:
+        if col.required:
+            q = quote_ident(col.name)
+            k = p("nn")
+            out.append(
+                Check(
+                    src.name,
+                    f"expect_column_values_to_not_be_null:{col.name}",
+                    "expect_column_values_to_not_be_null",
+                    "row",
+                    "error",
+                    f"{col.name} is required",
+                    {"column": col.name},
+                    bad_row=f"{q} is null",
+                    reason=f"${k}",
+                    params={k: f"{col.name} is null (required)"},
+                )
+            )
+    for col in src.columns:
+        lo, hi = _bounds(col)
+        if lo is None and hi is None:
+            continue
+        q = quote_ident(col.name)
+        k = p("rg")
+        conds: list[str] = []
+        params: dict[str, Any] = {}
+        if lo is not None:
+            conds.append(f"{q} {'>' if col.strict_min else '>='} ${k}_lo")
+            params[f"{k}_lo"] = lo
+        if hi is not None:
+            conds.append(f"{q} <= ${k}_hi")
+            params[f"{k}_hi"] = hi
+        allowed = _range_text(col)
+        params[f"{k}_fmt"] = f"{col.name} = {{}} is outside the allowed range ({allowed})"
+        kwargs: dict[str, Any] = {"column": col.name, "min_value": lo, "max_value": hi}
+        if col.strict_min:
+            kwargs["strict_min"] = True
+        out.append(
+            Check(
+                src.name,
+                f"expect_column_values_to_be_between:{col.name}",
+                "expect_column_values_to_be_between",
+                "row",
+                "error",
+                f"{col.name}: {allowed}",
+                kwargs,
+                bad_row=f"({q} is not null and not ({' and '.join(conds)}))",
+                reason=f"format(${k}_fmt, {q}::varchar)",
+                params=params,
+            )
+        )
+    for col in src.columns:
+        if col.allowed:
+            q = quote_ident(col.name)
+            k = p("in")
+            out.append(
+                Check(
+                    src.name,
+                    f"expect_column_values_to_be_in_set:{col.name}",
+                    "expect_column_values_to_be_in_set",
+                    "row",
+                    "error",
+                    f"{col.name} in {', '.join(col.allowed)}",
+                    {"column": col.name, "value_set": list(col.allowed)},
+                    bad_row=f"({q} is not null and not list_contains(${k}_set, {q}))",
+                    reason=f"format(${k}_fmt, {q})",
+                    params={
+                        f"{k}_set": list(col.allowed),
+                        f"{k}_fmt": f"{col.name} = '{{}}' is not one of {', '.join(col.allowed)}",
+                    },
+                )
+            )
+    for col in src.columns:
+        if col.references:
+            ref_source, ref_col = col.references
+            q = quote_ident(col.name)
+            ref = ref_name(ref_source, ref_col)
+            k = p("ref")
+            out.append(
+                Check(
+                    src.name,
+                    f"{col.name}_in_{ref_source}",
+                    UNEXPECTED_ROWS,
+                    "row",
+                    "error",
+                    f"{col.name} names a known {ref} (core, or this batch's valid master rows)",
+                    {
+                        "unexpected_rows_query": f"select * from {{batch}} where {q} is not null "
+                        f"and {q} not in ({refs_query(run_id, ref)})",
+                        "description": f"{col.name} references {ref}",
+                    },
+                    bad_row=f"({q} is not null and {q} not in "
+                    f"(select id from {REFS_TABLE} where run_id = ${k}_run and ref = ${k}_ref))",
+                    reason=f"format(${k}_fmt, {q})",
+                    params={
+                        f"{k}_run": run_id,
+                        f"{k}_ref": ref,
+                        f"{k}_fmt": f"{col.name} = '{{}}' is not a known {ref}",
+                    },
+                )
+            )
+    for rule in src.rules:
+        k = p("rr")
+        out.append(
+            Check(
+                src.name,
+                rule.name,
+                UNEXPECTED_ROWS,
+                "row",
+                rule.severity,
+                rule.description,
+                {
+                    # A predicate that is null (a column it reads is empty) passes, as in a
+                    # SQL CHECK constraint; emptiness is the not-null checks' business.
+                    "unexpected_rows_query": f"select * from {{batch}} where not ({rule.predicate})",
+                    "description": rule.description,
+                },
+                bad_row=f"coalesce(not ({rule.predicate}), false)",
+                reason=f"${k}",
+                params={k: f"{rule.name}: {rule.description}"},
+            )
+        )
+    key = ", ".join(quote_ident(c) for c in src.key)
+    out.append(
+        Check(
+            src.name,
+            "unique_key",
+            UNEXPECTED_ROWS,
+            "row",
+            "error",
+            f"the key ({', '.join(src.key)}) is unique within the batch; the latest row of a "
+            "repeated key is kept, the earlier ones are quarantined",
+            {
+                "unexpected_rows_query": f"select {key}, count(*) as n from {{batch}} "
+                f"group by {key} having count(*) > 1",
+                "description": f"key ({', '.join(src.key)}) unique within the batch",
+            },
+        )
+    )
+    return out
+
+
+def batch_checks(src: Source, facts: BatchFacts) -> list[Check]:
+    """Batch-level checks: schema and types (error), volume, freshness, sensors (warning)."""
+    out = [
+        Check(
+            src.name,
+            "expect_table_columns_to_match_ordered_list",
+            "expect_table_columns_to_match_ordered_list",
+            "batch",
+            "error",
+            "raw columns are the contract's plus provenance",
+            {"column_list": [*src.column_names, *PROVENANCE]},
+        ),
+        Check(
+            src.name,
+            "column_types",
+            UNEXPECTED_ROWS,
+            "batch",
+            "error",
+            "raw column types are the contract's",
+            {
+                # GX cannot reflect column types through duckdb-engine (its reflection queries
+                # pg_catalog tables DuckDB lacks), so the types are read with typeof().
+                "unexpected_rows_query": "select * from (select "
+                + ", ".join(
+                    f"typeof({quote_ident(c.name)}) as {quote_ident(c.name)}" for c in src.columns
+                )
+                + " from {batch} limit 1) where "
+                + " or ".join(f"{quote_ident(c.name)} <> '{c.type}'" for c in src.columns),
+                "description": "column types: "
+                + ", ".join(f"{c.name} {c.type}" for c in src.columns),
+            },
+        ),
+    ]
+    if facts.volume_band is not None:
+        lo, hi = facts.volume_band
+        out.append(
+            Check(
+                src.name,
+                "expect_table_row_count_to_be_between",
+                "expect_table_row_count_to_be_between",
+                "batch",
+                "warning",
+                f"row count within [{lo}, {hi}] (band around recent batches)",
+                {"min_value": lo, "max_value": hi},
+            )
+        )
+    if facts.fresh_after is not None and src.event_time is not None:
+        out.append(
+            Check(
+                src.name,
+                f"expect_column_max_to_be_between:{src.event_time}",
+                "expect_column_max_to_be_between",
+                "batch",
+                "warning",
+                f"newest {src.event_time} at or after {facts.fresh_after.isoformat()}",
+                {"column": src.event_time, "min_value": facts.fresh_after},
+            )
+        )
+    if facts.min_sensors is not None and src.name == "sensor_readings":
+        out.append(
+            Check(
+                src.name,
+                "expect_column_unique_value_count_to_be_between:sensor_id",
+                "expect_column_unique_value_count_to_be_between",
+                "batch",
+                "warning",
+                f"at least {facts.min_sensors} distinct sensors report",
+                {"column": "sensor_id", "min_value": facts.min_sensors},
+            )
+        )
+    return out
+
+
+def resolve(
+    source: str, rule: str, kind: str, default: Severity, overrides: Mapping[str, Setting]
+) -> Setting:
+    """The configured severity: ``source.rule``, ``rule``, ``source.kind``, ``kind``, default."""
+    for key in (f"{source}.{rule}", rule, f"{source}.{kind}", kind):
+        if key in overrides:
+            return overrides[key]
+    return default
+
+
+def checks_for(
+    src: Source, facts: BatchFacts, run_id: str, config: ValidationSettings
+) -> list[Check]:
+    """Every check of a source with its configured severity; checks set to ``off`` dropped."""
+    out: list[Check] = []
+    for check in [*batch_checks(src, facts), *row_checks(src, run_id)]:
+        setting = resolve(src.name, check.rule, check.kind, check.severity, config.severity)
+        if setting == "off":
+            continue
+        if setting != check.severity:
+            check = Check(**{**check.__dict__, "severity": setting})
+        out.append(check)
+    return out
+
+
+def catalog() -> list[Check]:
+    """Every check of every source, as if every batch-level check applied (for docs and for
+    checking severity keys)."""
+    facts = BatchFacts(rows=1, volume_band=(1, 1), fresh_after=date(2000, 1, 1), min_sensors=1)
+    return [c for s in SOURCES.values() for c in [*batch_checks(s, facts), *row_checks(s, "x")]]
+
+
+def check_severity_keys(config: ValidationSettings) -> None:
+    """A clear error for a severity override that names no rule or expectation type."""
+    known: set[str] = set()
+    for c in catalog():
+        known |= {c.rule, c.kind, f"{c.source}.{c.rule}", f"{c.source}.{c.kind}"}
+    unknown = [k for k in config.severity if k not in known]
+    if unknown:
+        hints = []
+        for k in unknown:
+            close = get_close_matches(k, sorted(known), n=2)
+            hints.append(f"{k!r}" + (f" (did you mean {' or '.join(close)}?)" if close else ""))
+        raise ValueError(
+            "validation.severity names no known rule or expectation: "
+            + "; ".join(hints)
+            + ". See `twin validate --rules`."
+        )

@@ -1,0 +1,203 @@
+"""What validation needs to know before Great Expectations runs, read from the warehouse.
+
+Grain: per batch, the row count of each source in it; per source, the ``BatchFacts`` its
+batch-level checks compare against; per run, the reference ids written to
+``meta.validation_refs`` (one row per accepted id per reference).
+
+References resolve against core master data plus this batch's raw master rows that pass their
+own error-severity row checks, master sources in dependency order (machines before sensors,
+suppliers before materials, ...): a reading of a sensor whose master row is quarantined is
+itself quarantined, so core never holds an orphan.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from twin_core.contracts import SOURCES, Source
+from twin_core.settings import Settings, ValidationSettings
+from twin_core.validation.checks import REFS_TABLE, BatchFacts, Check, checks_for, ref_name
+from twin_core.warehouse import quote_ident
+
+
+class BatchNotReady(ValueError):
+    """The batch does not exist or ingest has not completed it."""
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    batch_id: str
+    status: str
+    started_at: datetime
+    validation_status: str | None
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> BatchRecord:
+    row = con.execute(
+        "select batch_id, status, started_at, validation_status from ingest.batches "
+        "where batch_id = ?",
+        [batch_id],
+    ).fetchone()
+    if row is None:
+        raise BatchNotReady(f"no ingest batch {batch_id!r} (see ingest.batches)")
+    if row[1] != "completed":
+        raise BatchNotReady(
+            f"ingest batch {batch_id!r} is {row[1]}, not completed; only completed batches "
+            "are validated"
+        )
+    return BatchRecord(row[0], row[1], row[2], row[3])
+
+
+def pending_batches(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Completed ingest batches not validated yet, oldest first."""
+    rows = con.execute(
+        "select batch_id from ingest.batches where status = 'completed' "
+        "and validation_status is null order by started_at, batch_id"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def source_rows(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, int]:
+    """Raw rows per source in the batch (sources without rows left out), contract order."""
+    out: dict[str, int] = {}
+    for name in SOURCES:
+        row = con.execute(
+            f"select count(*) from raw.{quote_ident(name)} where _batch_id = ?", [batch_id]
+        ).fetchone()
+        n = int(row[0]) if row else 0
+        if n:
+            out[name] = n
+    return out
+
+
+def bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The named parameters ``sql`` uses (DuckDB refuses unused ones)."""
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def error_row_predicate(checks: list[Check]) -> tuple[str, dict[str, Any]]:
+    """SQL true when a row fails any error-severity row check with a predicate."""
+    use = [c for c in checks if c.level == "row" and c.severity == "error" and c.bad_row]
+    if not use:
+        return "false", {}
+    params: dict[str, Any] = {}
+    for c in use:
+        params.update(c.params)
+    return "(" + " or ".join(str(c.bad_row) for c in use) + ")", params
+
+
+def _ref_order() -> list[tuple[str, str]]:
+    """Referenced (source, column) pairs, each after the references its source's rows need."""
+    wanted = sorted({c.references for s in SOURCES.values() for c in s.columns if c.references})
+    done: list[tuple[str, str]] = []
+    while len(done) < len(wanted):
+        progressed = False
+        for ref in wanted:
+            if ref in done:
+                continue
+            needs = {c.references for c in SOURCES[ref[0]].columns if c.references}
+            if needs <= set(done):
+                done.append(ref)
+                progressed = True
+        if not progressed:
+            raise RuntimeError(f"circular references among master sources: {wanted}")
+    return done
+
+
+def prepare_refs(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: str,
+    run_id: str,
+    rows: dict[str, int],
+    config: ValidationSettings,
+) -> dict[str, int]:
+    """Write the accepted ids of every reference for this run; ids per reference."""
+    con.execute(f"delete from {REFS_TABLE} where run_id = ?", [run_id])
+    counts: dict[str, int] = {}
+    for source, column in _ref_order():
+        src = SOURCES[source]
+        col = quote_ident(column)
+        table = quote_ident(source)
+        sql = f"select {col} as id from core.{table} where {col} is not null"
+        params: dict[str, Any] = {}
+        if rows.get(source):
+            checks = checks_for(src, BatchFacts(rows=rows[source]), run_id, config)
+            bad, params = error_row_predicate(checks)
+            sql += (
+                f" union select {col} from raw.{table} where _batch_id = $batch "
+                f"and {col} is not null and not {bad}"
+            )
+            params["batch"] = batch_id
+        params.update(run=run_id, ref=ref_name(source, column))
+        insert = f"insert into {REFS_TABLE} select distinct $run, $ref, id from ({sql})"
+        con.execute(insert, bind(insert, params))
+        row = con.execute(
+            f"select count(*) from {REFS_TABLE} where run_id = ? and ref = ?",
+            [run_id, ref_name(source, column)],
+        ).fetchone()
+        counts[ref_name(source, column)] = int(row[0]) if row else 0
+    return counts
+
+
+def drop_refs(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    con.execute(f"delete from {REFS_TABLE} where run_id = ?", [run_id])
+
+
+def _volume_band(
+    con: duckdb.DuckDBPyConnection, source: str, batch_id: str, config: ValidationSettings
+) -> tuple[int, int] | None:
+    history = con.execute(
+        "select max_by(rows, validated_at) from quality.validation_sources "
+        "where source = ? and batch_id <> ? and status <> 'failed' "
+        "group by batch_id order by max(validated_at) desc limit ?",
+        [source, batch_id, config.volume_history],
+    ).fetchall()
+    if len(history) < config.volume_min_history:
+        return None
+    median = statistics.median(int(r[0]) for r in history)
+    return math.floor(config.volume_low * median), math.ceil(config.volume_high * median)
+
+
+def _fresh_after(src: Source, as_of: date, settings: Settings) -> datetime | date | None:
+    if src.event_time is None:
+        return None
+    day = as_of - timedelta(days=settings.validation.freshness_days)
+    if src.column(src.event_time).type == "DATE":
+        return day
+    local = datetime.combine(day, time(0), tzinfo=ZoneInfo(settings.timezone))
+    # Stored timestamps are naive UTC.
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def batch_facts(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    batch_id: str,
+    rows: dict[str, int],
+    as_of: date,
+    ref_counts: dict[str, int],
+) -> dict[str, BatchFacts]:
+    """The facts each source's batch-level checks compare against."""
+    out: dict[str, BatchFacts] = {}
+    config = settings.validation
+    for source, n in rows.items():
+        src = SOURCES[source]
+        min_sensors = None
+        if source == "sensor_readings":
+            known = ref_counts.get(ref_name("sensors", "sensor_id"), 0)
+            if known:
+                min_sensors = math.ceil(config.sensors_reporting_min_share * known)
+        out[source] = BatchFacts(
+            rows=n,
+            volume_band=_volume_band(con, source, batch_id, config),
+            fresh_after=_fresh_after(src, as_of, settings),
+            min_sensors=min_sensors,
+        )
+    return out

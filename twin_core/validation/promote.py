@@ -1,0 +1,108 @@
+"""Promotion: the batch's rows that passed validation become ``core.<source>`` rows.
+
+Grain: ``core.<source>`` holds one row per contract key, the latest by
+(_ingested_at, _file, _row) over every promoted batch (the order ingest gives rows; see
+CONTRIBUTING.md). A row replaces the core row of its key only when it is later, so
+validating batches out of order (re-validating a failed one) never lets an older row win.
+
+Set-based: when no core row can share a key with the batch (its time-key range holds no
+core rows) the rows are appended in one insert; otherwise the candidates are staged, the older
+core rows deleted by key, and the candidates without a newer core row inserted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from twin_core.contracts import Source
+from twin_core.validation.facts import bind
+from twin_core.validation.quarantine import LATER_FIRST, NOT_QUARANTINED
+from twin_core.warehouse import quote_ident
+
+STAGE = "validation_promote"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    promoted: int
+    superseded: int
+
+
+def _columns(src: Source) -> list[str]:
+    return [
+        *(quote_ident(c) for c in src.column_names),
+        "_batch_id",
+        "_file",
+        "_row",
+        "_ingested_at",
+    ]
+
+
+def _may_overlap(con: duckdb.DuckDBPyConnection, src: Source, batch_id: str) -> bool:
+    """False only if no core row can have a key of this batch (cheap: a range on the time
+    column of the key uses DuckDB's zone maps)."""
+    table = quote_ident(src.name)
+    timed = [c for c in src.key if src.column(c).type in ("TIMESTAMP", "DATE")]
+    if not timed:
+        row = con.execute(f"select exists (select 1 from core.{table})").fetchone()
+        return bool(row and row[0])
+    t = quote_ident(timed[0])
+    lo_hi = con.execute(
+        f"select min({t}), max({t}) from raw.{table} where _batch_id = ?", [batch_id]
+    ).fetchone()
+    if lo_hi is None or lo_hi[0] is None:
+        row = con.execute(f"select exists (select 1 from core.{table})").fetchone()
+        return bool(row and row[0])
+    row = con.execute(
+        f"select exists (select 1 from core.{table} where {t} between ? and ?)", list(lo_hi)
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def promote(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    batch_id: str,
+    *,
+    rows: int,
+    quarantined: int,
+    dedupe: bool,
+) -> Promotion:
+    """Upsert the batch's non-quarantined rows of ``src`` into core (call inside a transaction).
+
+    ``dedupe``: the batch repeats keys, keep only the latest row of each.
+    """
+    table = quote_ident(src.name)
+    cols = ", ".join(_columns(src))
+    key = [quote_ident(c) for c in src.key]
+    candidates = f"select {cols} from raw.{table} r where _batch_id = $batch"
+    if quarantined:
+        candidates += f" and {NOT_QUARANTINED}"
+    if dedupe:
+        candidates += (
+            f" qualify row_number() over (partition by {', '.join(key)} order by {LATER_FIRST}) = 1"
+        )
+    params = {"batch": batch_id, "source": src.name}
+    if not _may_overlap(con, src, batch_id):
+        sql = f"insert into core.{table} ({cols}) {candidates}"
+        row = con.execute(sql, bind(sql, params)).fetchone()
+        promoted = int(row[0]) if row else 0
+        return Promotion(promoted, rows - quarantined - promoted)
+    stage = quote_ident(STAGE)
+    con.execute(f"create or replace temp table {stage} as {candidates}", bind(candidates, params))
+    same_key = " and ".join(f"c.{k} is not distinct from p.{k}" for k in key)
+    # The older core row of a key goes; a core row later than the candidate stays.
+    con.execute(
+        f"delete from core.{table} c using {stage} p where {same_key} "
+        "and (coalesce(c._ingested_at, '-infinity'::timestamp), c._file, c._row) "
+        "<= (p._ingested_at, p._file, p._row)"
+    )
+    row = con.execute(
+        f"insert into core.{table} ({cols}) select {cols} from {stage} p "
+        f"where not exists (select 1 from core.{table} c where {same_key})"
+    ).fetchone()
+    con.execute(f"drop table {stage}")
+    promoted = int(row[0]) if row else 0
+    return Promotion(promoted, rows - quarantined - promoted)

@@ -1,0 +1,149 @@
+"""Rows that fail an error-severity row rule go to ``quality.quarantine`` (stage ``validation``).
+
+Grain: one quarantine row per raw row, filed under the first rule it fails (in the order of
+``checks.row_checks``); ``reason`` lists every rule it fails. Rows sharing a contract key in
+the batch keep the latest by (_ingested_at, _file, _row); the earlier ones are quarantined
+under ``unique_key`` (only among rows that pass every other rule).
+
+Great Expectations decides; the predicates here only find the rows. Before anything is
+written, each predicate's row count is compared with GX's unexpected count, and any
+difference raises ``ValidationError``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from twin_core.contracts import Source
+from twin_core.validation.checks import Check
+from twin_core.validation.facts import bind
+from twin_core.validation.results import ValidationError
+from twin_core.warehouse import quote_ident
+
+LATER_FIRST = "_ingested_at desc, _file desc, _row desc"
+NOT_QUARANTINED = (
+    "not exists (select 1 from quality.quarantine q where q.batch_id = $batch "
+    "and q.source = $source and q.stage = 'validation' and q.file = r._file and q.\"row\" = r._row)"
+)
+
+
+def raw_values(src: Source) -> str:
+    """SQL: the row as JSON text (contract columns, then ``_extra``). Non-finite doubles are
+    written as strings ("nan", "inf"), so the JSON stays standard."""
+    parts = []
+    for c in src.columns:
+        q = quote_ident(c.name)
+        value = f"to_json({q})"
+        if c.type == "DOUBLE":
+            value = f"case when isfinite({q}) or {q} is null then to_json({q}) else to_json({q}::varchar) end"
+        parts.append(f"'{c.name}', {value}")
+    parts.append("'_extra', to_json(_extra)")
+    return f"json_object({', '.join(parts)})::varchar"
+
+
+def _params(checks: list[Check], **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = dict(extra)
+    for c in checks:
+        params.update(c.params)
+    return params
+
+
+def cross_check(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    batch_id: str,
+    checks: list[Check],
+    gx_counts: dict[str, int],
+) -> None:
+    """Raise unless each predicate finds exactly the rows GX counted as unexpected."""
+    if not checks:
+        return
+    table = quote_ident(src.name)
+    aggs = ", ".join(f"count(*) filter (where {c.bad_row})" for c in checks)
+    sql = f"select {aggs} from raw.{table} r where _batch_id = $batch"
+    row = con.execute(sql, bind(sql, _params(checks, batch=batch_id))).fetchone()
+    assert row is not None
+    mismatched = [
+        f"{c.rule}: GX {gx_counts[c.rule]}, predicate {n}"
+        for c, n in zip(checks, row, strict=True)
+        if int(n) != gx_counts[c.rule]
+    ]
+    if mismatched:
+        raise ValidationError(
+            f"{src.name}: Great Expectations and the quarantine predicates disagree "
+            f"({'; '.join(mismatched)}); nothing was quarantined or promoted"
+        )
+
+
+def quarantine_failing(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    batch_id: str,
+    checks: list[Check],
+    at: datetime,
+) -> int:
+    """Insert the rows failing any of ``checks``; the number inserted."""
+    if not checks:
+        return 0
+    table = quote_ident(src.name)
+    rule_params = {f"rule{i}": c.rule for i, c in enumerate(checks)}
+    when_rule = " ".join(f"when {c.bad_row} then $rule{i}" for i, c in enumerate(checks))
+    reasons = ", ".join(f"case when {c.bad_row} then {c.reason} end" for c in checks)
+    sql = (
+        'insert into quality.quarantine (batch_id, source, file, "row", stage, rule, reason, '
+        "raw_values, quarantined_at) "
+        f"select $batch, $source, _file, _row, 'validation', case {when_rule} end, "
+        f"concat_ws('; ', {reasons}), {raw_values(src)}, $at "
+        f"from raw.{table} r where _batch_id = $batch and ("
+        + " or ".join(str(c.bad_row) for c in checks)
+        + ")"
+    )
+    params = _params(checks, batch=batch_id, source=src.name, at=at, **rule_params)
+    row = con.execute(sql, bind(sql, params)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _key_sql(src: Source) -> str:
+    return ", ".join(quote_ident(c) for c in src.key)
+
+
+def repeated_keys(con: duckdb.DuckDBPyConnection, src: Source, batch_id: str) -> int:
+    """Keys that occur more than once in the batch (what GX's ``unique_key`` counts)."""
+    key = _key_sql(src)
+    row = con.execute(
+        f"select count(*) from (select {key} from raw.{quote_ident(src.name)} "
+        f"where _batch_id = ? group by {key} having count(*) > 1)",
+        [batch_id],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def quarantine_superseded(
+    con: duckdb.DuckDBPyConnection, src: Source, batch_id: str, at: datetime
+) -> int:
+    """Quarantine every row of a repeated key but the latest, among rows not quarantined."""
+    key = _key_sql(src)
+    table = quote_ident(src.name)
+    shown = ", ".join(f"{quote_ident(c)}::varchar" for c in src.key)
+    fmt = (
+        f"duplicate key ({', '.join(f'{c}={{}}' for c in src.key)}) in this batch; "
+        "the later row {} row {} is kept"
+    )
+    sql = (
+        'insert into quality.quarantine (batch_id, source, file, "row", stage, rule, reason, '
+        "raw_values, quarantined_at) "
+        f"select $batch, $source, _file, _row, 'validation', 'unique_key', "
+        f"format($fmt, {shown}, keep_file, keep_row::varchar), {raw_values(src)}, $at "
+        f"from (select r.*, row_number() over w as rn, first_value(_file) over w as keep_file, "
+        f"first_value(_row) over w as keep_row from raw.{table} r "
+        f"where _batch_id = $batch and {NOT_QUARANTINED} "
+        f"and ({key}) in (select {key} from raw.{table} where _batch_id = $batch "
+        f"group by {key} having count(*) > 1) "
+        f"window w as (partition by {key} order by {LATER_FIRST})) where rn > 1"
+    )
+    params = {"batch": batch_id, "source": src.name, "at": at, "fmt": fmt}
+    row = con.execute(sql, bind(sql, params)).fetchone()
+    return int(row[0]) if row else 0
