@@ -215,7 +215,10 @@ def build_enterprise(plant: Plant, plan: FaultPlan, tl: Timeline, cfg: SynthConf
     r = np.maximum(cons.mean(axis=0), 1e-3)
     lead = mats["lead_time_days"].to_numpy().astype(np.int64)
     moq = mats["min_order_qty"].to_numpy()
-    rop, top = r * (lead + 20), r * (lead + 45)
+    # Two weeks of safety beyond the lead time; order cycles of one to two and a half weeks,
+    # and stock at the start of the history spread over the cycle (orders do not come in waves).
+    rop = r * (lead + 14)
+    top = rop + r * rng.uniform(7, 18, n_m)
     sup = mats["supplier_id"].to_numpy()
     late = sup == plan.late_supplier
     stock_i = midx.get(plan.stockout_material, -1)
@@ -224,7 +227,7 @@ def build_enterprise(plant: Plant, plan: FaultPlan, tl: Timeline, cfg: SynthConf
         allowed_until[stock_i] = -(int(lead[stock_i]) + 12)
     span = HISTORY_DAYS + cfg.days + 40
     pipeline = np.zeros((span, n_m))
-    on_hand, on_order = top.copy(), np.zeros(n_m)
+    on_hand, on_order = rop + (top - rop) * rng.uniform(0, 1, n_m), np.zeros(n_m)
     snaps = np.zeros((cfg.days, n_m))
     pos: list[tuple[int, int, float, int, int]] = []  # order day, material, qty, promised, arrival
     for t in range(-HISTORY_DAYS, cfg.days):  # days, not rows: vectorized over materials

@@ -39,7 +39,7 @@ REASONS = (
 R_NONE, R_STARVED, R_CHANGEOVER, R_BREAK, R_JAM, R_TOOL, R_ELEC, R_BEARING, R_BLOCKED = range(9)
 BREAK_HOURS = (2, 10, 18)
 BREAK_S = 1800
-LOT_MIN, LOT_MAX = 30, 50
+LOT_MIN, LOT_MAX = 24, 40
 PERF_MIN, PERF_MAX = 0.86, 0.97
 
 
@@ -206,14 +206,14 @@ def _simulate_line(
     def wall_end(a: I64) -> I64:
         return a + cum[np.searchsorted(p, a, side="left")]
 
-    # Lots in campaigns of 3-8 of one product; a product change costs a setup.
+    # Lots in campaigns of 3-6 of one product; a product change costs a setup.
     cap = int(avail / (LOT_MIN * ict.max() / PERF_MAX)) + 10
     n_start = rng.integers(LOT_MIN, LOT_MAX + 1, cap)
     products = plant.line_products(line)
-    campaign = rng.integers(3, 9, cap)
+    campaign = rng.integers(3, 7, cap)
     prod_idx = np.repeat(np.arange(cap) % len(products), campaign)[:cap]
     change = np.concatenate([[True], prod_idx[1:] != prod_idx[:-1]])
-    setup = np.where(change, np.round(rng.uniform(600, 1500, cap)), 0).astype(np.int64)
+    setup = np.where(change, np.round(rng.uniform(480, 1200, cap)), 0).astype(np.int64)
     perf = rng.uniform(PERF_MIN, PERF_MAX, (n, cap))
     d_max = np.ceil(n_start[None, :] * ict[:, None] / perf).astype(np.int64)
     interval = d_max.max(axis=0) + np.round(rng.uniform(30, 120, cap)).astype(np.int64)
