@@ -406,62 +406,127 @@ def test_drifting_machine_gets_tighter_inspection_of_its_lots(
     ]
 
 
-def test_lots_to_hold_table_gives_hold_items(
+def test_lot_to_hold_gets_one_hold_item_with_all_its_reasons(
     warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
 ) -> None:
-    """When the optional history.lots_to_hold exists, each lot in it is held, with its evidence."""
+    """A lot listed for two reasons in history.lots_to_hold gets one hold item naming both."""
     warehouse.execute(
-        "create table history.lots_to_hold (snapshot_id bigint, lot_id varchar, product_id varchar, evidence varchar)"
+        "create table if not exists history.lots_to_hold (snapshot_id bigint, lot_id varchar, "
+        "product_id varchar, machine_id varchar, reason varchar, evidence varchar, "
+        "characteristics varchar)"
     )
     insert(
         "history.lots_to_hold",
-        [{"lot_id": "LOT5", "product_id": "P1", "evidence": "M1 temperature drift"}],
+        [
+            {
+                "lot_id": "LOT5",
+                "product_id": "P1",
+                "machine_id": "M1",
+                "reason": "sensor_drift",
+                "evidence": "temperature +3.1 sd",
+                "characteristics": '["diameter"]',
+            },
+            {
+                "lot_id": "LOT5",
+                "product_id": "P1",
+                "machine_id": "M1",
+                "reason": "spc_violation",
+                "evidence": "WE1 at 10.31",
+                "characteristics": '["diameter"]',
+            },
+        ],
     )
     items = _of(compute_instructions(load()), "quality")
-    assert [(i.action, i.reason) for i in items] == [
-        (
-            "Hold lot LOT5 of P1 and re-inspect it before release.",
-            "history.lots_to_hold: evidence=M1 temperature drift",
-        )
-    ]
+    expected = (
+        "Hold lot LOT5 of P1 (machine M1) and re-inspect diameter before release: its machine's "
+        "sensors drifted while it was made; a control rule fired on it."
+    )
+    assert [i.action for i in items] == [expected]
+
+
+def test_quality_drift_tightens_inspection_of_the_predicted_characteristic(
+    warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """A sensor drift linked to a characteristic asks to measure it on every lot of the machine."""
+    warehouse.execute(
+        "create table if not exists history.quality_drift (snapshot_id bigint, machine_id varchar, "
+        "metric varchar, product_id varchar, characteristic varchar, direction varchar, "
+        "first_alarm_ts timestamp, max_ewma double, predicted_shift double)"
+    )
+    insert(
+        "history.quality_drift",
+        [
+            {
+                "machine_id": "M2",
+                "metric": "temperature",
+                "product_id": "P1",
+                "characteristic": "diameter",
+                "direction": "up",
+                "first_alarm_ts": datetime(2026, 3, 8, 6),
+                "max_ewma": 4.2,
+                "predicted_shift": 0.12,
+            }
+        ],
+    )
+    items = _of(compute_instructions(load()), "quality")
+    expected = "Tighten inspection of lots from machine M2: measure P1 diameter on every lot until its temperature up drift is fixed."
+    assert [i.action for i in items] == [expected]
 
 
 def test_flagged_revision_gets_an_engineering_item(
     warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
 ) -> None:
-    """A revision flagged by the feedback builder is traced to its line and lots."""
+    """A revision flagged by the feedback builder is traced to its line, lots and themes."""
     warehouse.execute(
-        "create table history.revision_flags (snapshot_id bigint, product_id varchar, revision varchar, p_value double, themes varchar)"
+        "create table if not exists history.revision_flags (snapshot_id bigint, product_id varchar, "
+        "revision varchar, complaints bigint, units_shipped bigint, rate_per_1000_units double, "
+        "sibling_rate_per_1000_units double, test varchar, p_value double, flagged boolean, "
+        "themes varchar, lots varchar, lines varchar, machines varchar)"
     )
     insert(
         "history.revision_flags",
-        [{"product_id": "P1", "revision": "B", "p_value": 0.001, "themes": "rattle, loose"}],
-    )
-    insert(
-        "history.feedback_insights",
         [
             {
                 "product_id": "P1",
                 "revision": "B",
-                "category": "complaint",
-                "feedback_count": 12,
+                "complaints": 12,
+                "units_shipped": 1500,
                 "rate_per_1000_units": 8.0,
-                "lots": '["LOT3"]',
-                "lines": '["L2"]',
+                "sibling_rate_per_1000_units": 1.0,
+                "test": "binomial",
+                "p_value": 0.0001,
+                "flagged": True,
+                "themes": '["rattle", "loose"]',
+                "lots": '["LOT3", "LOT4"]',
+                "lines": '["L2", "L1"]',
                 "machines": '["M3"]',
-            }
+            },
+            {
+                "product_id": "P1",
+                "revision": "A",
+                "complaints": 2,
+                "units_shipped": 2000,
+                "rate_per_1000_units": 1.0,
+                "p_value": 0.9,
+                "flagged": False,
+            },
         ],
     )
     items = _of(compute_instructions(load()), "engineering")
-    expected = "Review revision B of product P1 for a design or process cause, starting with line L2 and lots LOT3."
+    expected = (
+        "Review revision B of product P1 for a design or process cause, starting with line L2 "
+        "and lots LOT3, LOT4; complaints mention rattle, loose."
+    )
     assert [(i.action, i.line_id) for i in items] == [(expected, "L2")]
-    assert "themes=rattle, loose" in items[0].reason
+    assert "binomial p = 0.0001" in items[0].reason
 
 
 def test_revision_with_twice_its_siblings_complaint_rate_is_flagged_without_flags_table(
-    insert: Insert, load: Callable[[], ReportData]
+    warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
 ) -> None:
     """Without history.revision_flags, a rate at least 2x the sibling revisions' is flagged."""
+    warehouse.execute("drop view if exists twin.revision_flags")
+    warehouse.execute("drop table if exists history.revision_flags")
     insert(
         "history.feedback_insights",
         [
@@ -509,3 +574,39 @@ def test_instructions_are_ordered_by_department_then_priority(
     ]
     assert keys == sorted(keys)
     assert TOMORROW in {i.due_date for i in items}
+
+
+def test_uncovered_demand_asks_production_to_plan_work_orders(
+    warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """Demand beyond the open work orders asks for more work orders on the product's line."""
+    warehouse.execute(
+        "create table if not exists history.uncovered_demand (snapshot_id bigint, product_id varchar, "
+        "day date, demand_qty double, planned_qty double, cum_demand_qty double, "
+        "cum_planned_qty double, uncovered_qty double)"
+    )
+    insert(
+        "core.products", [{"product_id": "P1", "name": "pump", "revision": "A", "line_id": "L1"}]
+    )
+    insert(
+        "history.uncovered_demand",
+        [
+            {
+                "product_id": "P1",
+                "day": date(2026, 3, 14),
+                "cum_demand_qty": 900.0,
+                "cum_planned_qty": 600.0,
+                "uncovered_qty": 300.0,
+            },
+            {
+                "product_id": "P1",
+                "day": date(2026, 3, 15),
+                "cum_demand_qty": 1400.0,
+                "cum_planned_qty": 900.0,
+                "uncovered_qty": 500.0,
+            },
+        ],
+    )
+    items = _of(compute_instructions(load()), "production")
+    expected = "Plan work orders for 500 more units of P1 on line L1, the first due 2026-03-14: customer demand exceeds the open work orders."
+    assert [(i.action, i.due_date) for i in items] == [(expected, date(2026, 3, 13))]

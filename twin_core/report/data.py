@@ -41,6 +41,7 @@ HISTORY_TABLES = (
     "lots_to_hold",
     "uncovered_demand",
     "revision_flags",
+    "quality_drift",
     "attribute_limits",
 )
 
@@ -48,6 +49,7 @@ HISTORY_TABLES = (
 LOOKBACK_DAYS = {"defect_pareto": 30, "recent_feedback": 30}
 CORE_QUERIES = (
     "machines",
+    "products",
     "suppliers",
     "bom",
     "line_product_mix",

@@ -41,28 +41,62 @@ def _trace(data: ReportData) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
-def _flags_from_table(data: ReportData) -> list[tuple[str, str, str]]:
-    """(product, revision, evidence) from history.revision_flags."""
-    found = []
+def _flag_evidence(r: dict[str, Any]) -> str:
+    """The test behind a flag, from the columns history.revision_flags has."""
+    parts = []
+    if r.get("rate_per_1000_units") is not None:
+        parts.append(
+            f"complaint rate {num(r['rate_per_1000_units'], 2)} per 1000 units "
+            f"({r.get('complaints', '?')} of {r.get('units_shipped', '?')})"
+        )
+    if r.get("sibling_rate_per_1000_units") is not None:
+        parts.append(
+            f"other revisions {num(r['sibling_rate_per_1000_units'], 2)} per 1000 "
+            f"({r.get('sibling_complaints', '?')} of {r.get('sibling_units', '?')})"
+        )
+    if r.get("p_value") is not None:
+        parts.append(f"{r.get('test') or 'test'} p = {float(r['p_value']):.2g}")
+    themes = as_list(r.get("themes"))
+    if themes:
+        parts.append(f"themes: {short_list(themes)}")
+    known = {
+        "complaints",
+        "units_shipped",
+        "rate_per_1000_units",
+        "sibling_complaints",
+        "sibling_units",
+        "sibling_rate_per_1000_units",
+        "test",
+        "p_value",
+        "themes",
+    }
+    # Columns this module does not know yet still reach the reader as name=value.
+    parts += [
+        f"{k}={num(v, 3) if isinstance(v, float) else v}"
+        for k, v in r.items()
+        if k not in FLAG_KEYS and k not in known and v is not None and v != ""
+    ]
+    return "; ".join(parts)
+
+
+def _flags_from_table(data: ReportData) -> list[tuple[str, str, str, dict[str, list[str]]]]:
+    """(product, revision, evidence, traced lots/lines/machines) from history.revision_flags."""
+    found: list[tuple[str, str, str, dict[str, list[str]]]] = []
     for r in records(data.table("revision_flags")):
         if "flagged" in r and not r["flagged"]:
             continue
-        evidence = "; ".join(
-            f"{k}={num(v, 3) if isinstance(v, float) else v}"
-            for k, v in r.items()
-            if k not in FLAG_KEYS and v is not None and v != ""
-        )
-        found.append((str(r["product_id"]), str(r.get("revision")), evidence))
+        traced = {col: as_list(r.get(col)) for col in ("lots", "lines", "machines", "themes")}
+        found.append((str(r["product_id"]), str(r.get("revision")), _flag_evidence(r), traced))
     return found
 
 
 def _flags_from_rates(
     trace: dict[tuple[str, str], dict[str, Any]],
-) -> list[tuple[str, str, str]]:
+) -> list[tuple[str, str, str, dict[str, list[str]]]]:
     by_product: dict[str, list[str]] = defaultdict(list)
     for product, revision in trace:
         by_product[product].append(revision)
-    found = []
+    found: list[tuple[str, str, str, dict[str, list[str]]]] = []
     for product, revisions in sorted(by_product.items()):
         for rev in sorted(revisions):
             siblings = [trace[(product, s)]["rate"] for s in revisions if s != rev]
@@ -77,6 +111,7 @@ def _flags_from_rates(
                         rev,
                         f"complaint rate {num(mine, 2)} per 1000 units vs {num(pooled, 2)} for "
                         f"the other revisions ({RATE_RATIO:g}x rule)",
+                        {},
                     )
                 )
     return found
@@ -87,15 +122,19 @@ def engineering_instructions(data: ReportData) -> list[Instruction]:
     from_table = data.table("revision_flags") is not None
     flags = _flags_from_table(data) if from_table else _flags_from_rates(trace)
     items: list[Instruction] = []
-    for product, revision, evidence in sorted(flags):
+    for product, revision, evidence, traced in sorted(flags, key=lambda f: (f[0], f[1])):
         t = trace.get((product, revision), {})
-        lots, lines = sorted(t.get("lots", ())), sorted(t.get("lines", ()))
-        machines = sorted(t.get("machines", ()))
+        # The flag's own trace is ordered most complaints first; feedback_insights' is a set.
+        lots = traced.get("lots") or sorted(t.get("lots", ()))
+        lines = traced.get("lines") or sorted(t.get("lines", ()))
+        machines = traced.get("machines") or sorted(t.get("machines", ()))
         action = f"Review revision {revision} of product {product} for a design or process cause"
         if lines:
-            action += f", starting with line {short_list(lines)}"
+            action += f", starting with line {lines[0]}"
         if lots:
             action += f" and lots {short_list(lots, 3)}"
+        if traced.get("themes"):
+            action += f"; complaints mention {short_list(traced['themes'], 4)}"
         items.append(
             Instruction(
                 "engineering",

@@ -2,15 +2,18 @@
 whose median forecast misses its requirement later in the horizon.
 
 Numbers: history.line_forecast (required, p10, p50), history.machine_day (the bottleneck's
-recent OEE), core.machines (ideal cycle time) and core.machine_events (planned stops).
+recent OEE), core.machines (ideal cycle time) and core.machine_events (planned stops); one
+item per product whose customer demand the open work orders do not cover
+(history.uncovered_demand).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from twin_core.report.data import ReportData
-from twin_core.report.rules._common import Instruction, LineOutlook, line_outlooks, num
+from twin_core.report.rules._common import Instruction, LineOutlook, line_outlooks, num, records
 
 SOURCE = "history.line_forecast, history.machine_day, core.machines, core.machine_events"
 
@@ -132,8 +135,45 @@ def _horizon_item(o: LineOutlook) -> Instruction | None:
     )
 
 
-def production_instructions(data: ReportData) -> list[Instruction]:
+def _uncovered_items(data: ReportData) -> list[Instruction]:
+    """Customer demand the open work orders do not cover (history.uncovered_demand): plan
+    work orders for it on the product's line before the first day it is short."""
+    lines: dict[str, list[str]] = {}
+    for r in records(data.query("products")):
+        lines.setdefault(str(r["product_id"]), []).append(str(r["line_id"]))
+    by_product: dict[str, list[dict[str, Any]]] = {}
+    for r in records(data.table("uncovered_demand")):
+        if (r.get("uncovered_qty") or 0) > 0:
+            by_product.setdefault(str(r["product_id"]), []).append(r)
     items: list[Instruction] = []
+    for product, rows in sorted(by_product.items()):
+        rows.sort(key=lambda r: r["day"])
+        first, qty = rows[0]["day"], max(float(r["uncovered_qty"]) for r in rows)
+        line = lines[product][0] if lines.get(product) else None
+        where = f" on line {line}" if line else ""
+        items.append(
+            Instruction(
+                "production",
+                1 if first <= data.snapshot.tomorrow + timedelta(days=1) else 2,
+                f"Plan work orders for {num(qty)} more units of {product}{where}, the first due "
+                f"{first}: customer demand exceeds the open work orders.",
+                f"history.uncovered_demand: from {first}, cumulative demand "
+                f"{num(rows[0].get('cum_demand_qty'))} vs planned "
+                f"{num(rows[0].get('cum_planned_qty'))}; most uncovered {num(qty)} units within "
+                "the horizon",
+                max(data.snapshot.tomorrow, first - timedelta(days=1)),
+                "product",
+                product,
+                line,
+                "history.uncovered_demand, core.products",
+                qty,
+            )
+        )
+    return items
+
+
+def production_instructions(data: ReportData) -> list[Instruction]:
+    items: list[Instruction] = _uncovered_items(data)
     for o in line_outlooks(data):
         items.append(_tomorrow_item(o))
         later = _horizon_item(o)

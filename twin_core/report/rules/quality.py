@@ -14,13 +14,20 @@ from datetime import timedelta
 from typing import Any
 
 from twin_core.report.data import ReportData
-from twin_core.report.rules._common import Instruction, num, records, short_list, ts_text
+from twin_core.report.rules._common import (
+    Instruction,
+    as_list,
+    num,
+    records,
+    short_list,
+    ts_text,
+)
 
 CPK_TARGET = 1.33
 # Violations older than this are history, not tomorrow's work.
 VIOLATION_DAYS = 14
-# Columns of history.lots_to_hold (owned by the SPC builder) that identify a lot; any other
-# non-empty column is evidence and goes into the reason as name=value.
+# Columns of history.lots_to_hold that identify a lot; any other non-empty column is
+# evidence and goes into the reason as name=value.
 LOT_ID_COLUMNS = ("lot_id", "product_id")
 RULE_WORDS = {"WE1": "beyond 3 sigma", "NELSON1": "beyond 3 sigma"}
 
@@ -100,35 +107,94 @@ def _capability_items(data: ReportData) -> list[Instruction]:
     return items
 
 
+HOLD_REASONS = {
+    "sensor_drift": "its machine's sensors drifted while it was made",
+    "characteristic_trend": "its characteristic trends toward a limit",
+    "spc_violation": "a control rule fired on it",
+}
+
+
 def _hold_items(data: ReportData) -> list[Instruction]:
-    items: list[Instruction] = []
+    """One item per lot in history.lots_to_hold (a lot may be there for several reasons)."""
+    lots: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in records(data.table("lots_to_hold")):
-        lot = str(r.get("lot_id") or "?")
-        evidence = "; ".join(
-            f"{k}={v}"
-            for k, v in r.items()
-            if k not in LOT_ID_COLUMNS and k != "site_id" and v is not None and v != ""
+        lots[str(r.get("lot_id") or "?")].append(r)
+    items: list[Instruction] = []
+    for lot, rows in sorted(lots.items()):
+        product = rows[0].get("product_id")
+        reasons = sorted({str(r.get("reason") or "flagged") for r in rows})
+        why = "; ".join(HOLD_REASONS.get(x, x) for x in reasons)
+        chars = sorted({c for r in rows for c in as_list(r.get("characteristics"))})
+        machines = sorted({str(r["machine_id"]) for r in rows if r.get("machine_id")})
+        evidence = " | ".join(
+            "; ".join(
+                f"{k}={v}"
+                for k, v in r.items()
+                if k not in LOT_ID_COLUMNS and k != "site_id" and v is not None and v != ""
+            )
+            for r in rows
         )
-        product = r.get("product_id")
+        action = f"Hold lot {lot}" + (f" of {product}" if product else "")
+        if machines:
+            action += f" (machine {short_list(machines)})"
+        if chars:
+            action += f" and re-inspect {short_list(chars)} before release"
+        else:
+            action += " and re-inspect it before release"
         items.append(
             Instruction(
                 "quality",
                 1,
-                f"Hold lot {lot}" + (f" of {product}" if product else "") + " and re-inspect "
-                "it before release.",
+                f"{action}: {why}.",
                 f"history.lots_to_hold: {evidence or 'flagged'}",
                 data.snapshot.tomorrow,
                 "lot",
                 lot,
-                r.get("line_id"),
+                None,
                 "history.lots_to_hold",
+                float(len(reasons)),
             )
         )
     return items
 
 
-def _tighten_items(data: ReportData) -> list[Instruction]:
-    """Machines whose sensors drift toward a limit make lots worth measuring more often."""
+def _drift_items(data: ReportData) -> list[Instruction]:
+    """Sensor drift that predicts a characteristic moving (history.quality_drift): measure
+    that characteristic on every lot from the machine until the drift is fixed."""
+    by_machine: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records(data.table("quality_drift")):
+        by_machine[str(r["machine_id"])].append(r)
+    items: list[Instruction] = []
+    for machine, rows in sorted(by_machine.items()):
+        chars = sorted({f"{r['product_id']} {r['characteristic']}" for r in rows})
+        metrics = sorted({f"{r['metric']} {r.get('direction') or ''}".strip() for r in rows})
+        details = "; ".join(
+            f"{r['metric']} {r.get('direction') or ''} from {ts_text(r.get('first_alarm_ts'))} "
+            f"(max EWMA {num(r.get('max_ewma'), 1)} sd), predicted shift of "
+            f"{r['product_id']} {r['characteristic']} {num(r.get('predicted_shift'), 3)}"
+            for r in rows[:4]
+        )
+        items.append(
+            Instruction(
+                "quality",
+                2,
+                f"Tighten inspection of lots from machine {machine}: measure {short_list(chars)} "
+                f"on every lot until its {short_list(metrics)} drift is fixed.",
+                f"history.quality_drift: {details}",
+                data.snapshot.tomorrow,
+                "machine",
+                machine,
+                None,
+                "history.quality_drift",
+                float(len(rows)),
+            )
+        )
+    return items
+
+
+def _tighten_items(data: ReportData, covered: set[str]) -> list[Instruction]:
+    """Machines whose health drifts make lots worth measuring more often (those not already
+    named by history.quality_drift)."""
     inspected: dict[str, list[str]] = defaultdict(list)
     for r in records(data.query("machine_characteristics")):
         inspected[str(r["machine_id"])].append(f"{r['product_id']} {r['characteristic']}")
@@ -136,7 +202,7 @@ def _tighten_items(data: ReportData) -> list[Instruction]:
     for r in records(data.table("machine_health")):
         machine = str(r["machine_id"])
         drifting = r.get("predicted_limit_date") is not None or (r.get("anomalies") or 0) > 0
-        if not drifting or machine not in inspected:
+        if not drifting or machine not in inspected or machine in covered:
             continue
         chars = sorted(set(inspected[machine]))
         items.append(
@@ -160,4 +226,11 @@ def _tighten_items(data: ReportData) -> list[Instruction]:
 
 
 def quality_instructions(data: ReportData) -> list[Instruction]:
-    return _spc_items(data) + _capability_items(data) + _hold_items(data) + _tighten_items(data)
+    drift = _drift_items(data)
+    return (
+        _spc_items(data)
+        + _capability_items(data)
+        + _hold_items(data)
+        + drift
+        + _tighten_items(data, {i.entity_id for i in drift})
+    )
