@@ -84,9 +84,10 @@ def builders() -> list[Builder]:
     """The builders of a snapshot, in order. Each domain module registers one here."""
     found: list[Builder] = []
     # Imported here: builder modules import this one (CoreInputs, SnapshotContext).
-    from twin_core.twin import supply
+    from twin_core.twin import quality, supply
 
     found.append(supply.build)
+    found.append(quality.build)
     return found
 
 
