@@ -1,0 +1,124 @@
+"""Landing discovery: one ``LandingFile`` per file found under ``landing/<source>/``.
+
+A file's format comes from its extension. Its fingerprint is the SHA-256 of its bytes
+and its size; the manifest (``ingest.files``) keys versions of a file by it. Files are
+never moved or deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from twin_core.contracts import SOURCES
+
+Format = Literal["csv", "parquet", "jsonl", "json", "unsupported"]
+
+# Extension -> format. Compressed CSV/JSON is decompressed by DuckDB itself.
+_EXTENSIONS: dict[str, Format] = {
+    ".csv": "csv",
+    ".csv.gz": "csv",
+    ".csv.zst": "csv",
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".jsonl.gz": "jsonl",
+    ".ndjson.gz": "jsonl",
+    ".json": "json",
+    ".json.gz": "json",
+}
+
+# Files an upstream system is still writing, or markers that are not extracts.
+_IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart", "~")
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """A file in a source's landing folder, with the stat taken when it was found."""
+
+    source: str
+    path: Path
+    rel: str  # path relative to landing/, with forward slashes: "machines/2026-01-01.csv"
+    format: Format
+    size_bytes: int
+    mtime_ns: int
+
+    def changed_since_found(self) -> bool:
+        """True when the file's size or modification time moved since discovery (an upstream
+        writer is still at it)."""
+        st = self.path.stat()
+        return st.st_size != self.size_bytes or st.st_mtime_ns != self.mtime_ns
+
+
+def file_format(name: str) -> Format:
+    """The extract format a file name announces (``unsupported`` when none)."""
+    lower = name.lower()
+    for ext in sorted(_EXTENSIONS, key=len, reverse=True):
+        if lower.endswith(ext):
+            return _EXTENSIONS[ext]
+    return "unsupported"
+
+
+def _ignored(name: str) -> bool:
+    # Hidden files, Spark/Hadoop markers (_SUCCESS, _metadata) and files being written.
+    return name.startswith((".", "_")) or name.lower().endswith(_IN_PROGRESS_SUFFIXES)
+
+
+def discover(landing: Path, sources: Sequence[str]) -> list[LandingFile]:
+    """Every file of the given sources, in source order then path order.
+
+    Within a source, path order is the order files are loaded, which decides which row is
+    "later" when two files carry the same key: name extracts so that they sort in delivery
+    order (ISO dates or timestamps in the name).
+    """
+    found: list[LandingFile] = []
+    for source in sources:
+        folder = landing / source
+        if not folder.is_dir():
+            continue
+        files: list[LandingFile] = []
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not _ignored(d))
+            for name in filenames:
+                if _ignored(name):
+                    continue
+                path = Path(dirpath) / name
+                st = path.stat()
+                files.append(
+                    LandingFile(
+                        source=source,
+                        path=path,
+                        rel=path.relative_to(landing).as_posix(),
+                        format=file_format(name),
+                        size_bytes=st.st_size,
+                        mtime_ns=st.st_mtime_ns,
+                    )
+                )
+        found.extend(sorted(files, key=lambda f: f.rel))
+    return found
+
+
+def unknown_folders(landing: Path) -> list[str]:
+    """Folders under landing/ that are no contract source (a typo loses no file silently)."""
+    if not landing.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in landing.iterdir()
+        if p.is_dir() and not _ignored(p.name) and p.name not in SOURCES
+    )
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks (hashlib releases the GIL on them)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,165 @@
+"""The ingest manifest: ``ingest.batches`` (one row per run that found something new) and
+``ingest.files`` (one row per version of a landing file, keyed by its content hash)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+from twin_core.ingest.result import FileResult, Totals
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as every timestamp in the warehouse."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class SeenContent:
+    """An earlier version in the manifest with the same content as a file found now."""
+
+    file: str
+    batch_id: str
+    status: str
+    reason: str | None
+
+
+def seen_content(
+    con: duckdb.DuckDBPyConnection, source: str, file: str, sha256: str
+) -> SeenContent | None:
+    """The manifest row holding this content for this source, preferring the same file name.
+
+    Content already ingested is never loaded twice, whatever name it comes under: the same
+    extract sent again would only duplicate raw rows.
+    """
+    row = con.execute(
+        "select file, batch_id, status, reason from ingest.files "
+        "where source = $source and sha256 = $sha order by file = $file desc, ingested_at limit 1",
+        {"source": source, "sha": sha256, "file": file},
+    ).fetchone()
+    return SeenContent(str(row[0]), str(row[1]), str(row[2]), row[3]) if row else None
+
+
+def forget_quarantined(con: duckdb.DuckDBPyConnection, source: str, file: str, sha256: str) -> None:
+    """Drop the manifest row of a file quarantined whole so it is read again (after its
+    mapping was fixed, say). It contributed no rows; its quarantine row stays as history."""
+    con.execute(
+        "delete from ingest.files where source = $source and file = $file and sha256 = $sha "
+        "and status = 'quarantined'",
+        {"source": source, "file": file, "sha": sha256},
+    )
+
+
+def next_ingested_at(con: duckdb.DuckDBPyConnection, after: datetime | None) -> datetime:
+    """A load time later than every earlier one, so "later" (ingested_at) is strict even
+    when the clock is coarse or stepped back."""
+    row = con.execute("select max(ingested_at) from ingest.files").fetchone()
+    floor = max([t for t in (after, row[0] if row else None) if t is not None], default=None)
+    now = utcnow()
+    if floor is not None and now <= floor:
+        now = floor + timedelta(microseconds=1)
+    return now
+
+
+def ensure_batch(con: duckdb.DuckDBPyConnection, batch_id: str, started_at: datetime) -> None:
+    """Create the batch row on its first new file (a run that finds nothing writes nothing)."""
+    con.execute(
+        "insert into ingest.batches (batch_id, started_at, status) "
+        "values ($b, $t, 'running') on conflict do nothing",
+        {"b": batch_id, "t": started_at},
+    )
+
+
+def record_file(
+    con: duckdb.DuckDBPyConnection,
+    result: FileResult,
+    *,
+    batch_id: str,
+    ingested_at: datetime,
+) -> None:
+    """The manifest row of a file read in this batch (loaded or quarantined whole)."""
+    con.execute(
+        "insert into ingest.files (source, file, sha256, size_bytes, batch_id, ingested_at, status,"
+        " reason, rows_read, rows_loaded, rows_quarantined, extra_columns) "
+        "values ($source, $file, $sha, $size, $batch, $at, $status, $reason, $read, $loaded, "
+        "$quarantined, $extra)",
+        {
+            "source": result.source,
+            "file": result.file,
+            "sha": result.sha256,
+            "size": result.size_bytes,
+            "batch": batch_id,
+            "at": ingested_at,
+            "status": result.status,
+            "reason": result.reason,
+            "read": result.rows_read,
+            "loaded": result.rows_loaded,
+            "quarantined": result.rows_quarantined,
+            "extra": json.dumps(list(result.extra_columns)) if result.extra_columns else None,
+        },
+    )
+
+
+def quarantine_file(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    batch_id: str,
+    source: str,
+    file: str,
+    rule: str,
+    reason: str,
+    columns: list[str] | None,
+    at: datetime,
+) -> None:
+    """One quarantine row for a whole file (row null); raw_values lists its columns if known."""
+    con.execute(
+        "insert into quality.quarantine "
+        '(batch_id, source, file, "row", stage, rule, reason, raw_values, quarantined_at) '
+        "values ($b, $source, $file, null, 'ingest', $rule, $reason, $raw, $at)",
+        {
+            "b": batch_id,
+            "source": source,
+            "file": file,
+            "rule": rule,
+            "reason": reason,
+            "raw": json.dumps({"columns": columns}) if columns is not None else None,
+            "at": at,
+        },
+    )
+
+
+def finish_batch(
+    con: duckdb.DuckDBPyConnection, batch_id: str, totals: Totals, status: str
+) -> None:
+    con.execute(
+        "update ingest.batches set finished_at = $t, status = $status, files_seen = $seen, "
+        "files_ingested = $loaded, files_skipped = $skipped, files_quarantined = $fq, "
+        "rows_read = $read, rows_loaded = $rl, rows_quarantined = $rq where batch_id = $b",
+        {
+            "t": utcnow(),
+            "status": status,
+            "seen": totals.files_seen,
+            "loaded": totals.files_loaded,
+            "skipped": totals.files_skipped,
+            "fq": totals.files_quarantined,
+            "read": totals.rows_read,
+            "rl": totals.rows_loaded,
+            "rq": totals.rows_quarantined,
+            "b": batch_id,
+        },
+    )
+
+
+def close_interrupted(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Mark batches left 'running' by a process that died as failed. Only one process can
+    write the warehouse, so a running batch seen by a new run is stale. Its files that
+    committed are complete (each file commits with its manifest row) and stay valid."""
+    rows = con.execute(
+        "update ingest.batches set status = 'failed', finished_at = $t "
+        "where status = 'running' returning batch_id",
+        {"t": utcnow()},
+    ).fetchall()
+    return [str(r[0]) for r in rows]

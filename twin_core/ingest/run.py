@@ -1,0 +1,311 @@
+"""An ingest run: landing files of the selected sources into one batch.
+
+Steps, each usable alone (the Prefect flow runs them as tasks): ``start_ingest`` checks the
+request and names the batch; ``ingest_source`` reads one source's new files; ``finish_ingest``
+closes the batch. ``ingest_landing`` runs all three on one connection.
+
+Every file is one transaction: its raw rows, its quarantine rows and its manifest row
+commit together, so a crash never leaves half a file, and a re-run resumes where it
+stopped. Bad content is quarantined and the run goes on; I/O errors propagate (the flow
+retries them).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import duckdb
+
+from twin_core.contracts import SOURCES, Source
+from twin_core.ingest.discover import LandingFile, discover, sha256_of, unknown_folders
+from twin_core.ingest.errors import IngestError
+from twin_core.ingest.load import load_file
+from twin_core.ingest.manifest import (
+    close_interrupted,
+    ensure_batch,
+    finish_batch,
+    forget_quarantined,
+    next_ingested_at,
+    quarantine_file,
+    record_file,
+    seen_content,
+    utcnow,
+)
+from twin_core.ingest.mapping import ColumnMapping, Resolved, load_mapping, resolve
+from twin_core.ingest.readers import FileRejected, classify_duckdb_error, probe
+from twin_core.ingest.result import UNCHANGED, FileResult, IngestResult
+from twin_core.settings import Settings
+from twin_core.warehouse import open_warehouse
+
+Progress = Callable[[FileResult], None]
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """What a run will do; small and picklable, passed between the flow's tasks."""
+
+    batch_id: str
+    started_at: datetime
+    sources: tuple[str, ...]
+    retry_quarantined: bool = False
+    unknown_folders: tuple[str, ...] = ()
+
+
+def new_batch_id(started_at: datetime) -> str:
+    """Sortable by start time (``ingest-20260101T020000123456Z-1a2b3c``), unique across hosts."""
+    return f"ingest-{started_at:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
+
+
+def plan_ingest(
+    settings: Settings, sources: Sequence[str] | None = None, *, retry_quarantined: bool = False
+) -> IngestPlan:
+    """Check the request (sources known, mapping files valid, landing present) before
+    anything is written."""
+    chosen = tuple(SOURCES) if not sources else tuple(dict.fromkeys(sources))
+    unknown = [s for s in chosen if s not in SOURCES]
+    if unknown:
+        raise IngestError(f"unknown source(s) {unknown}; known: {', '.join(SOURCES)}")
+    for source in chosen:
+        load_mapping(settings, source)  # raises MappingError on a broken file
+    if not settings.landing_dir.is_dir():
+        raise IngestError(f"no landing folder {settings.landing_dir}; run `twin init` first")
+    started = utcnow()
+    return IngestPlan(
+        batch_id=new_batch_id(started),
+        started_at=started,
+        sources=chosen,
+        retry_quarantined=retry_quarantined,
+        unknown_folders=tuple(unknown_folders(settings.landing_dir)),
+    )
+
+
+def start_ingest(
+    settings: Settings, sources: Sequence[str] | None = None, *, retry_quarantined: bool = False
+) -> IngestPlan:
+    """Plan the run and close batches a crashed run left 'running'."""
+    plan = plan_ingest(settings, sources, retry_quarantined=retry_quarantined)
+    with open_warehouse(settings) as con:
+        close_interrupted(con)
+    return plan
+
+
+def ingest_source(
+    settings: Settings, plan: IngestPlan, source: str, progress: Progress | None = None
+) -> list[FileResult]:
+    """Read the new files of one source into the plan's batch."""
+    with open_warehouse(settings) as con:
+        return _ingest_source(con, settings, plan, source, progress)
+
+
+def finish_ingest(
+    settings: Settings, plan: IngestPlan, files: Sequence[FileResult], *, failed: bool = False
+) -> IngestResult:
+    """Close the batch (if the run created one) with its totals."""
+    with open_warehouse(settings) as con:
+        return _finish(con, plan, files, failed=failed)
+
+
+def ingest_landing(
+    settings: Settings,
+    *,
+    sources: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    retry_quarantined: bool = False,
+) -> IngestResult:
+    """Ingest every new landing file of ``sources`` (default: all) in one batch.
+
+    Unchanged files are skipped; a run that finds nothing new writes nothing and returns a
+    result whose ``batch_id`` is None. ``retry_quarantined`` reads again files that were
+    quarantined whole and have not changed (after fixing a mapping file, say).
+    """
+    plan = plan_ingest(settings, sources, retry_quarantined=retry_quarantined)
+    files: list[FileResult] = []
+    with open_warehouse(settings) as con:
+        close_interrupted(con)
+        try:
+            for source in plan.sources:
+                files += _ingest_source(con, settings, plan, source, progress)
+        except BaseException:
+            _finish(con, plan, files, failed=True)
+            raise
+        return _finish(con, plan, files, failed=False)
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection, plan: IngestPlan, files: Sequence[FileResult], *, failed: bool
+) -> IngestResult:
+    created = con.execute(
+        "select count(*) from ingest.batches where batch_id = $b", {"b": plan.batch_id}
+    ).fetchone()
+    result = IngestResult(
+        batch_id=plan.batch_id if created and created[0] else None,
+        started_at=plan.started_at,
+        files=list(files),
+        unknown_folders=list(plan.unknown_folders),
+    )
+    if result.batch_id is not None:
+        finish_batch(con, result.batch_id, result.totals, "failed" if failed else "completed")
+    result.finished_at = utcnow()
+    return result
+
+
+def _ingest_source(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    plan: IngestPlan,
+    source: str,
+    progress: Progress | None,
+) -> list[FileResult]:
+    contract = SOURCES[source]
+    mapping = load_mapping(settings, source)
+    # Row numbers come from row_number() over the scan, which must keep file order.
+    con.execute("set preserve_insertion_order = true")
+    results: list[FileResult] = []
+    for f in discover(settings.landing_dir, [source]):
+        result = _ingest_file(con, plan, contract, mapping, f)
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return results
+
+
+def _ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    plan: IngestPlan,
+    contract: Source,
+    mapping: ColumnMapping,
+    f: LandingFile,
+) -> FileResult:
+    t0 = time.perf_counter()
+    sha = sha256_of(f.path)
+    base = FileResult(
+        source=f.source,
+        file=f.rel,
+        status="skipped",
+        format=f.format,
+        size_bytes=f.size_bytes,
+        sha256=sha,
+    )
+    seen = seen_content(con, f.source, f.rel, sha)
+    retry = (
+        seen is not None
+        and plan.retry_quarantined
+        and seen.status == "quarantined"
+        and seen.file == f.rel
+    )
+    if seen is not None and not retry:
+        if seen.file != f.rel:
+            reason = f"same content as {seen.file}, ingested in batch {seen.batch_id}"
+        elif seen.status == "quarantined":
+            reason = f"unchanged since quarantined in batch {seen.batch_id}: {seen.reason}"
+        else:
+            reason = UNCHANGED
+        return replace(base, reason=reason, seconds=time.perf_counter() - t0)
+
+    at = next_ingested_at(con, None)
+    con.execute("begin transaction")
+    try:
+        if retry:
+            forget_quarantined(con, f.source, f.rel, sha)
+        ensure_batch(con, plan.batch_id, plan.started_at)
+        rel = probe(con, f)
+        res = resolve(contract, mapping, rel.columns)
+        _check_columns(contract, res, list(rel.columns))
+        counts = load_file(
+            con, contract, rel, res, batch_id=plan.batch_id, file=f.rel, ingested_at=at
+        )
+        if f.changed_since_found():
+            con.execute("rollback")
+            return replace(
+                base,
+                reason="the file changed while it was read (still being written?); "
+                "it is read again on the next run",
+                seconds=time.perf_counter() - t0,
+            )
+        result = replace(
+            base,
+            status="loaded",
+            rows_read=counts.rows_read,
+            rows_loaded=counts.rows_loaded,
+            rows_quarantined=counts.rows_quarantined,
+            extra_columns=tuple(name for name, _ in res.extra),
+            missing_optional=res.missing_optional,
+            seconds=time.perf_counter() - t0,
+        )
+        record_file(con, result, batch_id=plan.batch_id, ingested_at=at)
+        con.execute("commit")
+        return result
+    except FileRejected as rej:
+        con.execute("rollback")
+        return _reject(con, plan, base, rej, at, retry, t0)
+    except duckdb.Error as exc:
+        con.execute("rollback")
+        rejected = classify_duckdb_error(exc)
+        if rejected is None:
+            raise
+        return _reject(con, plan, base, rejected, at, retry, t0)
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _check_columns(contract: Source, res: Resolved, columns: list[str]) -> None:
+    if res.ambiguous:
+        what = "; ".join(f"{t} <- {', '.join(map(repr, c))}" for t, c in res.ambiguous.items())
+        raise FileRejected(
+            "ambiguous_column", f"several columns claim one contract column: {what}", columns
+        )
+    if res.missing_required:
+        hint = ""
+        if len(columns) == 1 and any(sep in columns[0] for sep in (";", "\t", "|")):
+            hint = " (the header is one column: extracts must be comma-separated)"
+        raise FileRejected(
+            "missing_column",
+            f"missing required column(s) {', '.join(res.missing_required)}; the file has "
+            f"{json.dumps(columns)}{hint}; map other names in mappings/{contract.name}.toml",
+            columns,
+        )
+
+
+def _reject(
+    con: duckdb.DuckDBPyConnection,
+    plan: IngestPlan,
+    base: FileResult,
+    rej: FileRejected,
+    at: datetime,
+    retry: bool,
+    t0: float,
+) -> FileResult:
+    result = replace(
+        base,
+        status="quarantined",
+        reason=rej.reason,
+        rule=rej.rule,
+        seconds=time.perf_counter() - t0,
+    )
+    con.execute("begin transaction")
+    try:
+        if retry:
+            forget_quarantined(con, base.source, base.file, base.sha256)
+        ensure_batch(con, plan.batch_id, plan.started_at)
+        quarantine_file(
+            con,
+            batch_id=plan.batch_id,
+            source=base.source,
+            file=base.file,
+            rule=rej.rule,
+            reason=rej.reason,
+            columns=rej.columns,
+            at=at,
+        )
+        record_file(con, result, batch_id=plan.batch_id, ingested_at=at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return result
