@@ -610,3 +610,25 @@ def test_uncovered_demand_asks_production_to_plan_work_orders(
     items = _of(compute_instructions(load()), "production")
     expected = "Plan work orders for 500 more units of P1 on line L1, the first due 2026-03-14: customer demand exceeds the open work orders."
     assert [(i.action, i.due_date) for i in items] == [(expected, date(2026, 3, 13))]
+
+
+def test_stockout_with_nothing_on_order_and_no_order_date_gets_an_order_item(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """A projected stockout with no order-by date and no open PO still asks for an order."""
+    insert(
+        "history.material_status",
+        [
+            {
+                "material_id": "MAT3",
+                "supplier_id": "SUP1",
+                "on_hand": 20.0,
+                "stockout_date": date(2026, 3, 13),
+            }
+        ],
+    )
+    items = _of(compute_instructions(load()), "procurement")
+    expected = [
+        "Place a purchase order for material MAT3 with supplier SUP1 now: it runs out on 2026-03-13 and nothing is on order."
+    ]
+    assert [i.action for i in items] == expected

@@ -233,11 +233,53 @@ def _line_items(
     return items
 
 
+def _stockout_items(
+    data: ReportData,
+    uses: dict[str, dict[str, float]],
+    trouble: dict[str, LineOutlook],
+    done: set[str],
+) -> list[Instruction]:
+    """A projected stockout with neither an order to place nor an open PO still needs
+    procurement (the replenishment policy gave no order-by date)."""
+    snap = data.snapshot
+    open_for = {str(po["material_id"]) for po in records(data.query("open_purchase_orders"))}
+    items: list[Instruction] = []
+    for r in records(data.table("material_status")):
+        material, stockout = str(r["material_id"]), r.get("stockout_date")
+        if stockout is None or material in done or material in open_for:
+            continue
+        line = _trouble_line(material, uses, trouble)
+        qty = r.get("order_qty")
+        what = f"{num(qty)} units of {material}" if qty else f"material {material}"
+        items.append(
+            Instruction(
+                "procurement",
+                1,
+                f"Place a purchase order for {what} with supplier {r.get('supplier_id') or '?'} "
+                f"now: it runs out on {stockout} and nothing is on order"
+                + (f"; line {line} needs it" if line else "")
+                + ".",
+                f"history.material_status: on hand {num(r.get('on_hand'))}, stockout {stockout}, "
+                f"no order-by date, no open PO (core.purchase_orders); "
+                f"{_supplier_text(data, r.get('supplier_id'))}",
+                snap.tomorrow,
+                "material",
+                material,
+                line,
+                "history.material_status, core.purchase_orders",
+                -float((stockout - snap.as_of).days),
+            )
+        )
+    return items
+
+
 def procurement_instructions(data: ReportData) -> list[Instruction]:
     trouble = {o.line_id: o for o in line_outlooks(data) if o.in_trouble}
     uses = material_lines(data)
+    orders = _order_items(data, uses, trouble)
     return (
-        _order_items(data, uses, trouble)
+        orders
+        + _stockout_items(data, uses, trouble, {i.entity_id for i in orders})
         + _expedite_items(data, uses, trouble)
         + _line_items(data, uses, trouble)
     )
