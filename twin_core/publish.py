@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from twin_core import __version__
+from twin_core.faults import crash_point
 from twin_core.settings import Settings
 from twin_core.warehouse import apply_views, connect, open_warehouse, quote_ident
 
@@ -157,8 +158,10 @@ def publish(settings: Settings) -> PublishResult:
         finally:
             pub.close()
         _fsync(tmp)
+        crash_point("publish.before_swap")
         os.replace(tmp, final)
         _fsync(final.parent)
+        crash_point("publish.after_swap")
     except BaseException:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
