@@ -11,7 +11,10 @@ A builder is a function ``build(inputs, ctx) -> {table_name: DataFrame}`` living
 
 from __future__ import annotations
 
+import importlib
 import json
+import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,9 +26,10 @@ import polars as pl
 
 from twin_core import __version__
 from twin_core.settings import Settings
-from twin_core.warehouse import SQL_DIR, fetch_polars, quote_ident
+from twin_core.warehouse import SQL_DIR, fetch_polars, open_warehouse, quote_ident
 
 INPUTS_DIR = SQL_DIR / "inputs"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,15 +84,19 @@ class CoreInputs:
 Builder = Callable[[CoreInputs, SnapshotContext], Mapping[str, pl.DataFrame]]
 
 
-def builders() -> list[Builder]:
-    """The builders of a snapshot, in order. Each domain module registers one here."""
-    found: list[Builder] = []
-    # Imported here: builder modules import this one (CoreInputs, SnapshotContext).
-    from twin_core.twin import quality, supply
+# The snapshot's builders, in order: one module of ``twin_core.twin`` per domain, each with a
+# ``build(inputs, ctx)``. To add a domain, add its module name here.
+BUILDER_MODULES: tuple[str, ...] = (
+    "machines",
+    "supply",
+    "quality",
+)
 
-    found.append(supply.build)
-    found.append(quality.build)
-    return found
+
+def builders() -> list[Builder]:
+    """The builders of a snapshot, in ``BUILDER_MODULES`` order."""
+    # Imported here: builder modules import this one (CoreInputs, SnapshotContext).
+    return [importlib.import_module(f"twin_core.twin.{m}").build for m in BUILDER_MODULES]
 
 
 class RebuildError(RuntimeError):
@@ -116,7 +124,17 @@ def rebuild(
     inputs = CoreInputs(con, ctx)
     outputs: dict[str, pl.DataFrame] = {}
     for build in builder_list if builder_list is not None else builders():
-        for name, frame in build(inputs, ctx).items():
+        started = time.perf_counter()
+        built = build(inputs, ctx)
+        log.info(
+            "snapshot %s: %s.%s built %s in %.2f s",
+            snapshot_id,
+            getattr(build, "__module__", "?"),
+            getattr(build, "__name__", "?"),
+            ", ".join(f"{n} ({f.height} rows)" for n, f in built.items()) or "nothing",
+            time.perf_counter() - started,
+        )
+        for name, frame in built.items():
             if name in outputs:
                 raise RebuildError(f"two builders produce history.{name}")
             outputs[name] = frame
@@ -174,3 +192,10 @@ def write_history(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         con.execute(f"insert into history.{target} by name select * from _frame")
     finally:
         con.unregister("_frame")
+
+
+def rebuild_snapshot(settings: Settings, as_of: date) -> int:
+    """Open the warehouse of ``settings`` (schema applied), build the snapshot for ``as_of``
+    with every registered builder, and return its snapshot_id (the nightly's rebuild stage)."""
+    with open_warehouse(settings) as con:
+        return rebuild(con, settings, as_of)

@@ -1,0 +1,137 @@
+"""The machines builder through the rebuild: core rows in, history.machine_day out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import duckdb
+import pytest
+
+from tests.twin.core_rows import insert
+from twin_core.rebuild import rebuild
+from twin_core.settings import Settings
+from twin_core.twin import machines
+
+DAY = date(2026, 3, 2)
+
+
+def ts(hh: int, mm: int = 0, d: int = 2, ss: int = 0) -> datetime:
+    return datetime(2026, 3, d, hh, mm, ss)
+
+
+VORNE_EVENTS = [
+    (ts(6), ts(8), "running"),
+    (ts(8), ts(8, 15), "planned_stop"),
+    (ts(8, 15), ts(9), "running"),
+    (ts(9), ts(9, 47), "down"),
+    (ts(9, 47), ts(11), "running"),
+    (ts(11), ts(11, 30), "planned_stop"),
+    (ts(11, 30), ts(12, 30), "running"),
+    (ts(12, 30), ts(12, 45), "planned_stop"),
+    (ts(12, 45), ts(14), "running"),
+]
+
+
+def _vorne_plant(con: duckdb.DuckDBPyConnection, *, with_shift: bool) -> None:
+    """One machine (ideal cycle 1 s) and the Vorne shift as MES extracts would carry it."""
+    insert(
+        con,
+        "machines",
+        [
+            {
+                "machine_id": "M1",
+                "line_id": "L1",
+                "site_id": "S1",
+                "name": "press",
+                "machine_type": "press",
+                "line_position": 1,
+                "ideal_cycle_time_s": 1.0,
+            }
+        ],
+    )
+    events = list(VORNE_EVENTS)
+    if with_shift:
+        insert(con, "shifts", [{"line_id": "L1", "start_ts": ts(6), "end_ts": ts(14)}])
+    else:
+        events += [(ts(0), ts(6), "planned_stop"), (ts(14), ts(0, d=3), "planned_stop")]
+    insert(
+        con,
+        "machine_events",
+        [{"machine_id": "M1", "start_ts": s, "end_ts": e, "state": st} for s, e, st in events],
+    )
+    insert(
+        con,
+        "production",
+        [
+            {
+                "record_id": f"R{i}",
+                "work_order_id": "WO1",
+                "machine_id": "M1",
+                "product_id": "P1",
+                "lot_id": f"LOT{i}",
+                "start_ts": start,
+                "end_ts": end,
+                "good_qty": good,
+                "scrap_qty": scrap,
+            }
+            for i, (start, end, good, scrap) in enumerate(
+                [(ts(6), ts(10), 10_000, 200), (ts(10), ts(13, 59, ss=59), 8_848, 223)]
+            )
+        ],
+    )
+
+
+EXPECTED_VORNE = (25_200.0, 22_380.0, 373 / 420, 19271 / 22380, 18848 / 19271, 18848 / 25200)
+
+
+@pytest.mark.parametrize("with_shift", [True, False], ids=["shift", "planned-stops"])
+def test_vorne_shift_through_core_tables_gives_the_published_oee(
+    mem_db: duckdb.DuckDBPyConnection, settings: Settings, with_shift: bool
+) -> None:
+    """The Vorne shift written as machine events and production rows rebuilds to OEE 0.747937."""
+    _vorne_plant(mem_db, with_shift=with_shift)
+    sid = rebuild(mem_db, settings, DAY, builder_list=[machines.build])
+    got = mem_db.execute(
+        "select planned_busy_s, running_s, availability, performance, quality, oee "
+        "from twin.machine_day where machine_id = 'M1' and day = ? and snapshot_id = ?",
+        [DAY, sid],
+    ).fetchall()
+    assert len(got) == 1
+    assert got[0] == pytest.approx(EXPECTED_VORNE, rel=1e-6)
+
+
+def test_vorne_shift_gets_its_own_machine_shift_row(
+    mem_db: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    """With a shifts extract, history.machine_shift holds the Vorne shift with the same OEE."""
+    _vorne_plant(mem_db, with_shift=True)
+    rebuild(mem_db, settings, DAY, builder_list=[machines.build])
+    got = mem_db.execute(
+        "select shift_start, shift_end, oee from twin.machine_shift where machine_id = 'M1'"
+    ).fetchall()
+    assert [(s, e) for s, e, _ in got] == [(ts(6), ts(14))]
+    assert got[0][2] == pytest.approx(18848 / 25200, rel=1e-6)
+
+
+def test_rows_after_the_as_of_day_are_not_used(
+    mem_db: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    """A rebuild for the day before the Vorne shift sees none of it (backfills are honest)."""
+    _vorne_plant(mem_db, with_shift=True)
+    rebuild(mem_db, settings, date(2026, 3, 1), builder_list=[machines.build])
+    assert mem_db.execute("select count(*) from twin.machine_day").fetchall() == [(0,)]
+
+
+def test_event_open_at_the_as_of_cut_ends_there(
+    mem_db: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    """Running from 20:00 to 04:00 the next day counts 4 h on the as-of day and nothing later."""
+    _vorne_plant(mem_db, with_shift=False)
+    insert(
+        mem_db,
+        "machine_events",
+        [{"machine_id": "M1", "start_ts": ts(20, d=1), "end_ts": ts(4), "state": "running"}],
+    )
+    rebuild(mem_db, settings, date(2026, 3, 1), builder_list=[machines.build])
+    got = mem_db.execute("select day, running_s from twin.machine_day").fetchall()
+    assert got == [(date(2026, 3, 1), 4 * 3600.0)]
