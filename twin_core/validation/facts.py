@@ -23,7 +23,15 @@ import duckdb
 
 from twin_core.contracts import SOURCES, Source
 from twin_core.settings import Settings, ValidationSettings
-from twin_core.validation.checks import REFS_TABLE, BatchFacts, Check, checks_for, ref_name
+from twin_core.validation.checks import (
+    PROVENANCE,
+    REFS_TABLE,
+    BatchFacts,
+    Check,
+    checks_for,
+    ref_name,
+)
+from twin_core.validation.results import ValidationError
 from twin_core.warehouse import quote_ident
 
 
@@ -75,6 +83,35 @@ def source_rows(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, int]
         if n:
             out[name] = n
     return out
+
+
+def check_raw_columns(con: duckdb.DuckDBPyConnection, sources: list[str]) -> None:
+    """Refuse raw tables whose columns are not the contract's plus provenance (a missing or
+    renamed column would make every check on it raise): a clear error, nothing validated."""
+    problems = []
+    for name in sources:
+        have = [
+            str(r[0])
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'raw' "
+                "and table_name = ? order by column_index",
+                [name],
+            ).fetchall()
+        ]
+        want = [*SOURCES[name].column_names, *PROVENANCE]
+        missing = [c for c in want if c not in have]
+        extra = [c for c in have if c not in want]
+        if missing or extra:
+            problems.append(
+                f"raw.{name}"
+                + (f" lacks {', '.join(missing)}" if missing else "")
+                + (f" has unexpected {', '.join(extra)}" if extra else "")
+            )
+    if problems:
+        raise ValidationError(
+            "raw tables differ from the contracts (apply the schema migrations, `twin init`): "
+            + "; ".join(problems)
+        )
 
 
 def bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from twin_core.settings import Settings
 from twin_core.validation.checks import Check, check_severity_keys, checks_for
 from twin_core.validation.facts import (
     batch_facts,
+    check_raw_columns,
     drop_refs,
     load_batch,
     pending_batches,
@@ -114,6 +115,7 @@ def validate_batch(
     with open_warehouse(settings) as con:
         load_batch(con, batch_id)
         rows = source_rows(con, batch_id)
+        check_raw_columns(con, list(SOURCES))
         ref_counts = prepare_refs(con, batch_id, run.run_id, rows, settings.validation)
         facts = batch_facts(con, settings, batch_id, rows, run.as_of, ref_counts)
     try:

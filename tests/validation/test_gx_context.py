@@ -1,0 +1,90 @@
+"""The GX side: the DuckDB workaround, the session's connections, Data Docs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import great_expectations.execution_engine.sqlalchemy_execution_engine as gx_sql_engine
+import pytest
+
+from tests.validation.conftest import AddBatch, masters
+from twin_core.settings import Settings
+from twin_core.validation import validate_batch
+from twin_core.validation.gx_context import gx_session, install_duckdb_workaround
+from twin_core.warehouse import connect
+
+AS_OF = date(2026, 3, 2)
+
+
+def test_workaround_lists_duckdb_once_however_often_installed() -> None:
+    """Installing the workaround twice adds one duckdb entry."""
+    install_duckdb_workaround()
+    install_duckdb_workaround()
+    names = [str(getattr(d, "value", d)) for d in gx_sql_engine._PERSISTED_CONNECTION_DIALECTS]
+    assert names.count("duckdb") == 1
+
+
+@pytest.mark.slow
+def test_without_the_workaround_gx_fails_every_expectation_on_duckdb(tmp_path: Path) -> None:
+    """The trap still exists in this GX: a clean not-null check fails without the workaround.
+
+    When this test fails, GX has fixed the bug and install_duckdb_workaround can go.
+    """
+    db = tmp_path / "t.duckdb"
+    script = textwrap.dedent(
+        f"""
+        import duckdb, great_expectations as gx
+        con = duckdb.connect({str(db)!r})
+        con.execute("create table t as select 1 as x")
+        con.close()
+        ctx = gx.get_context(mode="ephemeral")
+        ds = ctx.data_sources.add_sql("d", connection_string="duckdb:///{db}")
+        bd = ds.add_query_asset("t", query="select * from t").add_batch_definition_whole_table("b")
+        suite = ctx.suites.add(gx.ExpectationSuite("s"))
+        suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column="x"))
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name="v", data=bd, suite=suite))
+        print(vd.run().success)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_session_releases_the_warehouse_for_a_native_connection(
+    settings: Settings, add_batch: AddBatch
+) -> None:
+    """After the GX session, the file opens read-write in this process again."""
+    add_batch("b1", masters())
+    with gx_session(settings, run_name="t") as gx:
+        gx.validate("machines", "select * from raw.machines", [])
+    con = connect(settings.warehouse_path, settings=settings)
+    assert con.execute("select count(*) from raw.machines").fetchall() == [(1,)]
+    con.close()
+
+
+def test_data_docs_index_is_built_under_the_validation_folder(
+    settings: Settings, add_batch: AddBatch
+) -> None:
+    """validate_batch returns TWIN_HOME/validation/data_docs/index.html, listing the batch."""
+    add_batch("b1", masters())
+    result = validate_batch(settings, "b1", as_of=AS_OF)
+    expected = settings.validation_dir / "data_docs" / "index.html"
+    assert result.data_docs_path == expected
+    assert f"batch b1 run {result.run_id}" in expected.read_text(encoding="utf-8")
+
+
+def test_data_docs_keep_earlier_runs_in_the_index(settings: Settings, add_batch: AddBatch) -> None:
+    """The index lists every batch validated, not only the last one."""
+    add_batch("b1", masters())
+    add_batch("b2", masters())
+    first = validate_batch(settings, "b1", as_of=AS_OF)
+    second = validate_batch(settings, "b2", as_of=AS_OF)
+    index = (settings.validation_dir / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert f"batch b1 run {first.run_id}" in index
+    assert f"batch b2 run {second.run_id}" in index

@@ -1,0 +1,235 @@
+"""Rows failing an error-severity row rule are quarantined with the rule's name; the rest go on."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+
+from tests.validation.conftest import DAY, AddBatch, Query, machine, masters, reading, sensor
+from twin_core.settings import Settings, ValidationSettings
+from twin_core.validation import validate_batch
+
+AS_OF = date(2026, 3, 2)
+GOOD = reading("T1", f"{DAY} 00:00:00")
+
+BAD_READINGS: dict[str, tuple[dict[str, Any], str]] = {
+    "null required": (
+        reading("T1", f"{DAY} 00:00:01", value=None),
+        "expect_column_values_to_not_be_null:value",
+    ),
+    "out of range": (
+        reading("T1", f"{DAY} 00:00:01", value=2e15),
+        "expect_column_values_to_be_between:value",
+    ),
+    "NaN": (
+        reading("T1", f"{DAY} 00:00:01", value=float("nan")),
+        "expect_column_values_to_be_between:value",
+    ),
+    "infinite": (
+        reading("T1", f"{DAY} 00:00:01", value=float("inf")),
+        "expect_column_values_to_be_between:value",
+    ),
+    "not in allowed set": (
+        reading("T1", f"{DAY} 00:00:01", quality="weird"),
+        "expect_column_values_to_be_in_set:quality",
+    ),
+    "unknown reference": (reading("T9", f"{DAY} 00:00:01"), "sensor_id_in_sensors"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_READINGS))
+def test_bad_reading_is_quarantined_with_its_rule_and_the_good_one_promoted(
+    kind: str, settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """Each kind of bad row lands in quality.quarantine under its rule; the good row in core."""
+    bad, rule = BAD_READINGS[kind]
+    add_batch("b1", {**masters(), "sensor_readings": [GOOD, bad]})
+    result = validate_batch(settings, "b1", as_of=AS_OF)
+    expected = [("sensor_readings", "sensor_readings/b1.csv", 2, "validation", rule)]
+    assert query('select source, file, "row", stage, rule from quality.quarantine') == expected
+    assert query("select sensor_id, ts::varchar from core.sensor_readings") == [
+        ("T1", f"{DAY} 00:00:00")
+    ]
+    assert result.status == "passed_with_quarantine"
+
+
+def test_duplicate_key_keeps_the_later_row_and_quarantines_the_earlier(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """A key repeated in the batch: the latest row is promoted, the earlier under unique_key."""
+    add_batch("b1", {**masters(), "sensor_readings": [GOOD, {**GOOD, "value": 99.0}]})
+    validate_batch(settings, "b1", as_of=AS_OF)
+    assert query('select "row", rule, reason from quality.quarantine') == [
+        (
+            1,
+            "unique_key",
+            f"duplicate key (sensor_id=T1, ts={DAY} 00:00:00) in this batch; "
+            "the later row sensor_readings/b1.csv row 2 is kept",
+        )
+    ]
+    assert query("select value, _row from core.sensor_readings") == [(99.0, 2)]
+
+
+def test_contract_row_rule_breach_is_quarantined_under_the_rule_name(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """A machine event ending before it starts breaks end_after_start."""
+    event = {
+        "machine_id": "M1",
+        "start_ts": f"{DAY} 08:00:00",
+        "end_ts": f"{DAY} 09:00:00",
+        "state": "running",
+    }
+    backwards = {**event, "start_ts": f"{DAY} 10:00:00", "end_ts": f"{DAY} 09:30:00"}
+    add_batch("b1", {**masters(), "machine_events": [event, backwards]})
+    validate_batch(settings, "b1", as_of=AS_OF)
+    assert query('select "row", rule from quality.quarantine') == [(2, "end_after_start")]
+    assert query("select start_ts::varchar from core.machine_events") == [(f"{DAY} 08:00:00",)]
+
+
+def test_out_of_range_master_row_is_quarantined(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """A machine with ideal_cycle_time_s 0 breaks its strict lower bound."""
+    add_batch("b1", {"machines": [machine("M1"), machine("M2", ideal_cycle_time_s=0.0)]})
+    validate_batch(settings, "b1", as_of=AS_OF)
+    assert query("select rule, reason from quality.quarantine") == [
+        (
+            "expect_column_values_to_be_between:ideal_cycle_time_s",
+            "ideal_cycle_time_s = 0.0 is outside the allowed range (> 0, finite)",
+        )
+    ]
+
+
+def test_row_failing_two_rules_is_quarantined_once_under_the_first(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """One quarantine row per raw row; its reason names every rule it breaks."""
+    bad = reading("T9", f"{DAY} 00:00:01", quality="weird")
+    add_batch("b1", {**masters(), "sensor_readings": [GOOD, bad]})
+    validate_batch(settings, "b1", as_of=AS_OF)
+    assert query("select rule, reason from quality.quarantine") == [
+        (
+            "expect_column_values_to_be_in_set:quality",
+            "quality = 'weird' is not one of good, uncertain, bad; "
+            "sensor_id = 'T9' is not a known sensors.sensor_id",
+        )
+    ]
+
+
+def test_quarantined_raw_values_are_standard_json_with_non_finite_numbers_as_text(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """raw_values parses as JSON; a NaN value is the string "nan"."""
+    bad = reading("T1", f"{DAY} 00:00:01", value=float("nan"), _extra='{"plant": "x"}')
+    add_batch("b1", {**masters(), "sensor_readings": [bad]})
+    validate_batch(settings, "b1", as_of=AS_OF)
+    ((raw,),) = query("select raw_values from quality.quarantine")
+    expected = {
+        "sensor_id": "T1",
+        "ts": f"{DAY} 00:00:01",
+        "value": "nan",
+        "quality": "good",
+        "_extra": '{"plant": "x"}',
+    }
+    assert json.loads(raw, parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}")) == (
+        expected
+    )
+
+
+def test_readings_of_a_sensor_quarantined_in_the_same_batch_are_quarantined(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """References resolve against valid master rows only: no orphan reaches core."""
+    rows = {
+        "machines": [machine("M1")],
+        "sensors": [sensor("T1"), sensor("T2", machine_id="M9")],
+        "sensor_readings": [reading("T1"), reading("T2")],
+    }
+    add_batch("b1", rows)
+    validate_batch(settings, "b1", as_of=AS_OF)
+    expected = [("sensor_readings", "sensor_id_in_sensors"), ("sensors", "machine_id_in_machines")]
+    assert query("select source, rule from quality.quarantine order by 1") == expected
+    assert query("select sensor_id from core.sensor_readings") == [("T1",)]
+
+
+def test_reference_resolves_against_master_data_promoted_by_an_earlier_batch(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """A batch of readings alone is valid when its sensors are already in core."""
+    add_batch("m", masters())
+    validate_batch(settings, "m", as_of=AS_OF)
+    add_batch("r", {"sensor_readings": [reading("T2")]})
+    result = validate_batch(settings, "r", as_of=AS_OF)
+    assert result.status == "passed"
+    assert query("select sensor_id from core.sensor_readings") == [("T2",)]
+
+
+def test_rows_reconcile_to_quarantined_promoted_and_superseded(
+    settings: Settings, add_batch: AddBatch
+) -> None:
+    """For every source, rows = quarantined + promoted + superseded."""
+    readings = [GOOD, {**GOOD, "value": 1.0}, reading("T9"), reading("T2")]
+    add_batch("b1", {**masters(), "sensor_readings": readings})
+    result = validate_batch(settings, "b1", as_of=AS_OF)
+    for counts in result.counts.values():
+        assert counts["rows"] == counts["quarantined"] + counts["promoted"] + counts["superseded"]
+    assert result.counts["sensor_readings"]["quarantined"] == 2
+
+
+def test_warning_severity_reports_the_rule_but_quarantines_nothing(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """A row rule set to warning is recorded as failed and the row is promoted anyway."""
+    lenient = settings.model_copy(
+        update={
+            "validation": ValidationSettings(
+                severity={"sensor_readings.expect_column_values_to_be_in_set:quality": "warning"}
+            )
+        }
+    )
+    rows = [reading("T1", quality="weird"), reading("T2")]
+    add_batch("b1", {**masters(), "sensor_readings": rows})
+    result = validate_batch(lenient, "b1", as_of=AS_OF)
+    assert query("select count(*) from quality.quarantine") == [(0,)]
+    assert query("select quality from core.sensor_readings order by 1") == [("good",), ("weird",)]
+    assert result.sources[-1].warnings == ("expect_column_values_to_be_in_set:quality",)
+    assert result.status == "passed"
+
+
+def test_duplicate_key_with_unique_key_as_warning_still_promotes_only_the_latest(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """With unique_key a warning the earlier duplicate is superseded, not quarantined."""
+    lenient = settings.model_copy(
+        update={"validation": ValidationSettings(severity={"unique_key": "warning"})}
+    )
+    add_batch("b1", {**masters(), "sensor_readings": [GOOD, {**GOOD, "value": 99.0}]})
+    result = validate_batch(lenient, "b1", as_of=AS_OF)
+    assert query("select value from core.sensor_readings") == [(99.0,)]
+    assert result.counts["sensor_readings"] == {
+        "rows": 2,
+        "quarantined": 0,
+        "promoted": 1,
+        "superseded": 1,
+    }
+
+
+def test_failed_rules_are_recorded_per_expectation_in_validation_runs(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """quality.validation_runs holds each expectation with its counts."""
+    add_batch("b1", {**masters(), "sensor_readings": [GOOD, reading("T9")]})
+    validate_batch(settings, "b1", as_of=AS_OF)
+    expected = [("sensor_id_in_sensors", "error", "row", False, False, 2, 1, 50.0)]
+    assert (
+        query(
+            "select rule, severity, level, success, raised, element_count, unexpected_count, "
+            "unexpected_percent from quality.validation_runs "
+            "where source = 'sensor_readings' and not success"
+        )
+        == expected
+    )
