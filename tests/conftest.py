@@ -20,7 +20,8 @@ def prefect_api() -> Iterator[None]:
     """
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    # 30 s (Prefect's default) is too short on a loaded CI box: the server migrates a new DB.
+    with prefect_test_harness(server_startup_timeout=120):
         yield
 
 
