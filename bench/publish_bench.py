@@ -30,40 +30,49 @@ def add_day(settings: Settings, day: int) -> None:
     with open_warehouse(settings) as con:
         sid = day
         con.execute(
-            "insert into history.snapshots values (?, date '2026-01-01' + ?::integer, now()::timestamp,"
+            "insert into history.snapshots (snapshot_id, as_of, created_at, status, input_batches, code_version, site_ids, params) values (?, date '2026-01-01' + ?::integer, now()::timestamp,"
             " 'complete', '[]', 'bench', '[\"S1\"]', '{}')",
             [sid, day],
         )
         # machine_day grows with days: each snapshot recomputes all days so far (as the twin does).
         con.execute(
-            "insert into history.machine_day select ?, 'S1', 'L' || (m // 6 + 1) || '-M' || (m % 6 + 1),"
-            " 'L' || (m // 6 + 1), date '2026-01-01' + d::integer, 86400, 80000, 3000, 2000, 1400,"
-            " 50000, 500, 0.93, 0.9, 0.99, 0.82, false from range(?) t(m), range(?) u(d)",
+            "insert into history.machine_day by name select ? as snapshot_id, 'S1' as site_id,"
+            " 'L' || (m // 6 + 1) || '-M' || (m % 6 + 1) as machine_id, 'L' || (m // 6 + 1) as line_id,"
+            " date '2026-01-01' + d::integer as day, 86400 as planned_busy_s, 80000 as running_s,"
+            " 3000 as down_s, 2000 as setup_s, 1400 as idle_s, 50000 as good_qty, 500 as scrap_qty,"
+            " 0.93 as availability, 0.9 as performance, 0.99 as quality, 0.82 as oee"
+            " from range(?) t(m), range(?) u(d)",
             [sid, MACHINES, day],
         )
         con.execute(
-            "insert into history.machine_health select ?, 'S1', 'M' || m, 'L1', 0.9, 0, null, 'ok'"
-            " from range(?) t(m)",
+            "insert into history.machine_health by name select ? as snapshot_id, 'S1' as site_id,"
+            " 'M' || m as machine_id, 'L1' as line_id, 0.9 as health_score, 0 as anomalies,"
+            " 'ok' as evidence from range(?) t(m)",
             [sid, MACHINES],
         )
         con.execute(
-            "insert into history.sensor_status select ?, 'S1', 'S' || s, 'M' || (s % 18), 'ok', null, ''"
-            " from range(?) t(s)",
+            "insert into history.sensor_status by name select ? as snapshot_id, 'S1' as site_id,"
+            " 'S' || s as sensor_id, 'M' || (s % 18) as machine_id, 'ok' as status from range(?) t(s)",
             [sid, SENSORS],
         )
         con.execute(
-            "insert into history.line_forecast select ?, 'S1', 'L' || l, date '2026-01-01' + (? + d)::integer,"
-            " 1000, 800, 900, 1000, 'L1-M3' from range(3) t(l), range(14) u(d)",
+            "insert into history.line_forecast by name select ? as snapshot_id, 'S1' as site_id,"
+            " 'L' || l as line_id, date '2026-01-01' + (? + d)::integer as day, 1000 as required_qty,"
+            " 800 as p10_qty, 900 as p50_qty, 1000 as p90_qty, 'L1-M3' as bottleneck_machine_id"
+            " from range(3) t(l), range(14) u(d)",
             [sid, day],
         )
         con.execute(
-            "insert into history.material_status select ?, 'S1', 'MAT-' || m, 'SUP-' || (m % 6), 100,"
-            " 5.5, false, null, 10, 50, 200, null from range(30) t(m)",
+            "insert into history.material_status by name select ? as snapshot_id, 'S1' as site_id,"
+            " 'MAT-' || m as material_id, 'SUP-' || (m % 6) as supplier_id, 100 as on_hand,"
+            " 5.5 as days_of_cover, false as days_of_cover_unbounded, 10 as safety_stock,"
+            " 50 as reorder_point, 200 as order_qty from range(30) t(m)",
             [sid],
         )
         con.execute(
-            "insert into history.spc_violations select ?, 'P' || p, 'c', 'LOT-' || l, 'WE1', 1.0,"
-            " now()::timestamp from range(6) t(p), range(10) u(l)",
+            "insert into history.spc_violations by name select ? as snapshot_id, 'P' || p as product_id,"
+            " 'c' as characteristic, 'LOT-' || l as lot_id, 'WE1' as rule, 1.0 as value,"
+            " now()::timestamp as ts from range(6) t(p), range(10) u(l)",
             [sid],
         )
         con.execute(
@@ -72,8 +81,10 @@ def add_day(settings: Settings, day: int) -> None:
             [day, SENSORS],
         )
         con.execute(
-            "insert into core.production select 'R' || ? || '-' || r, 'WO', 'M1', 'P1', 'LOT-' || r,"
-            " now()::timestamp, now()::timestamp, 10, 0, 'A', 'b', 'f', r from range(2000) t(r)",
+            "insert into core.production by name select 'R' || ? || '-' || r as record_id,"
+            " 'WO' as work_order_id, 'M1' as machine_id, 'P1' as product_id, 'LOT-' || r as lot_id,"
+            " now()::timestamp as start_ts, now()::timestamp as end_ts, 10 as good_qty, 0 as scrap_qty,"
+            " 'A' as revision, 'b' as _batch_id, 'f' as _file, r as _row from range(2000) t(r)",
             [day],
         )
 

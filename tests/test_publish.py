@@ -22,12 +22,12 @@ from twin_core.warehouse import connect, open_warehouse
 def _add_snapshot(settings: Settings, sid: int, cp: float) -> None:
     with open_warehouse(settings) as con:
         con.execute(
-            "insert into history.snapshots values "
+            "insert into history.snapshots (snapshot_id, as_of, created_at, status, input_batches, code_version, site_ids, params) values "
             "(?, ?, now()::timestamp, 'complete', '[]', 'test', '[]', '{}')",
             [sid, date(2026, 1, sid)],
         )
         con.execute(
-            "insert into history.capability values (?, 'P1', 'bore', 25, ?, ?, ?, ?)",
+            "insert into history.capability (snapshot_id, product_id, characteristic, n, cp, cpk, pp, ppk) values (?, 'P1', 'bore', 25, ?, ?, ?, ?)",
             [sid, cp, cp, cp, cp],
         )
 
@@ -36,7 +36,7 @@ def _add_readings(settings: Settings, batch: str, hour: int, values: list[float]
     with open_warehouse(settings) as con:
         for i, v in enumerate(values):
             con.execute(
-                "insert into core.sensor_readings values (?, ?, ?, 'good', ?, 'f.parquet', ?)",
+                "insert into core.sensor_readings (sensor_id, ts, value, quality, _batch_id, _file, _row) values (?, ?, ?, 'good', ?, 'f.parquet', ?)",
                 ["S1", datetime(2026, 1, 1, hour, i), v, batch, i + 1],
             )
 

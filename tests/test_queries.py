@@ -23,38 +23,38 @@ def published(settings: Settings) -> Settings:
     with open_warehouse(settings) as con:
         for sid, day in ((1, "2026-01-06"), (2, "2026-01-07")):
             con.execute(
-                "insert into history.snapshots values (?, ?, now()::timestamp, 'complete', "
+                "insert into history.snapshots (snapshot_id, as_of, created_at, status, input_batches, code_version, site_ids, params) values (?, ?, now()::timestamp, 'complete', "
                 "'[]', 't', '[\"S1\"]', '{}')",
                 [sid, day],
             )
             con.execute(
-                "insert into history.machine_health values (?, 'S1', 'L1-M1', 'L1', ?, 1, "
+                "insert into history.machine_health (snapshot_id, site_id, machine_id, line_id, health_score, anomalies, predicted_limit_date, evidence) values (?, 'S1', 'L1-M1', 'L1', ?, 1, "
                 "'2026-01-20', 'vibration rising')",
                 [sid, 0.9 if sid == 1 else 0.6],
             )
         con.execute(
-            "insert into history.machine_day values "
+            "insert into history.machine_day (snapshot_id, site_id, machine_id, line_id, day, planned_busy_s, running_s, down_s, setup_s, idle_s, good_qty, scrap_qty, availability, performance, quality, oee, performance_implausible) values "
             "(2, 'S1', 'L1-M1', 'L1', '2026-01-07', 25200, 22380, 2820, 0, 0, 18848, 423, "
             "0.888095, 0.861081, 0.978050, 0.747937, false), "
             "(2, 'S1', 'L1-M2', 'L1', '2026-01-07', 25200, 25200, 0, 0, 0, 25000, 0, "
             "1.0, 0.99206, 1.0, 0.99206, false)"
         )
         con.execute(
-            "insert into history.line_forecast values "
+            "insert into history.line_forecast (snapshot_id, site_id, line_id, day, required_qty, p10_qty, p50_qty, p90_qty, bottleneck_machine_id) values "
             "(2, 'S1', 'L1', '2026-01-08', 1000, 700, 800, 900, 'L1-M1'), "
             "(2, 'S1', 'L2', '2026-01-08', 500, 600, 700, 800, 'L2-M3')"
         )
         con.execute(
-            "insert into history.material_status values "
+            "insert into history.material_status (snapshot_id, site_id, material_id, supplier_id, on_hand, days_of_cover, days_of_cover_unbounded, stockout_date, safety_stock, reorder_point, order_qty, order_by_date) values "
             "(2, 'S1', 'MAT-01', 'SUP-1', 100, 3.5, false, '2026-01-11', 40, 80, 300, '2026-01-08'), "
             "(2, 'S1', 'MAT-02', 'SUP-2', 900, null, true, null, 0, 0, 0, null)"
         )
         con.execute(
-            "insert into history.spc_violations values "
+            "insert into history.spc_violations (snapshot_id, product_id, characteristic, lot_id, rule, value, ts) values "
             "(2, 'P1', 'bore', 'LOT-9', 'WE1', 10.4, '2026-01-07 10:00:00')"
         )
         con.execute(
-            "insert into history.feedback_insights values "
+            "insert into history.feedback_insights (snapshot_id, product_id, revision, category, feedback_count, rate_per_1000_units, lots, lines, machines) values "
             "(2, 'P1', 'B', 'complaint', 12, 4.8, '[\"LOT-9\"]', '[\"L1\"]', '[\"L1-M1\"]'), "
             "(2, 'P1', 'A', 'complaint', 2, 0.4, '[]', '[\"L1\"]', '[]')"
         )

@@ -32,7 +32,9 @@ def test_rebuild_writes_builder_tables_under_a_new_snapshot(
     first = rebuild(mem_db, settings, date(2026, 1, 1), builder_list=[_capability])
     second = rebuild(mem_db, settings, date(2026, 1, 2), builder_list=[_capability])
     assert second == first + 1
-    assert mem_db.execute("select snapshot_id, cp from twin.capability").fetchall() == [(second, 1.5)]
+    assert mem_db.execute("select snapshot_id, cp from twin.capability").fetchall() == [
+        (second, 1.5)
+    ]
     assert mem_db.execute(
         "select status, as_of from history.snapshots order by snapshot_id"
     ).fetchall() == [("complete", date(2026, 1, 1)), ("complete", date(2026, 1, 2))]
@@ -55,7 +57,9 @@ def test_builder_column_not_in_history_is_refused(
     """A table with a column history does not have fails the rebuild with the column named."""
 
     def bad(inputs: CoreInputs, ctx: SnapshotContext) -> Mapping[str, pl.DataFrame]:
-        return {"capability": pl.DataFrame({"product_id": ["P"], "characteristic": ["c"], "cpm": [1.0]})}
+        return {
+            "capability": pl.DataFrame({"product_id": ["P"], "characteristic": ["c"], "cpm": [1.0]})
+        }
 
     with pytest.raises(RebuildError, match="cpm"):
         rebuild(mem_db, settings, date(2026, 1, 1), builder_list=[bad])

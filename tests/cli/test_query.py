@@ -18,15 +18,19 @@ def _publish_small_file(home: Path) -> None:
     con = connect(home / "plant.duckdb")
     apply_schema(con)
     con.execute(
-        "insert into history.snapshots values (1, '2026-01-01', now()::timestamp, 'complete', '[]', 't', '[]', '{}')"
+        "insert into history.snapshots (snapshot_id, as_of, created_at, status, input_batches, code_version, site_ids, params) values (1, '2026-01-01', now()::timestamp, 'complete', '[]', 't', '[]', '{}')"
     )
     con.execute(
-        "insert into history.snapshots values (2, '2026-01-02', now()::timestamp, 'complete', '[]', 't', '[]', '{}')"
+        "insert into history.snapshots (snapshot_id, as_of, created_at, status, input_batches, code_version, site_ids, params) values (2, '2026-01-02', now()::timestamp, 'complete', '[]', 't', '[]', '{}')"
     )
-    con.execute("insert into history.capability values (1, 'P1', 'bore', 50, 1.1, 1.0, 1.05, 0.9)")
-    con.execute("insert into history.capability values (2, 'P1', 'bore', 75, 1.4, 1.3, 1.35, 1.2)")
     con.execute(
-        "insert into history.supplier_performance values (2, '=cmd|calc', 3, 1.0, 5.0, 0.5, 0, 0.1)"
+        "insert into history.capability (snapshot_id, product_id, characteristic, n, cp, cpk, pp, ppk) values (1, 'P1', 'bore', 50, 1.1, 1.0, 1.05, 0.9)"
+    )
+    con.execute(
+        "insert into history.capability (snapshot_id, product_id, characteristic, n, cp, cpk, pp, ppk) values (2, 'P1', 'bore', 75, 1.4, 1.3, 1.35, 1.2)"
+    )
+    con.execute(
+        "insert into history.supplier_performance (snapshot_id, supplier_id, received_pos, on_time_rate, lead_time_mean_days, lead_time_sd_days, late_open_pos, risk_score) values (2, '=cmd|calc', 3, 1.0, 5.0, 0.5, 0, 0.1)"
     )
     con.close()
 
