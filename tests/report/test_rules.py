@@ -322,8 +322,13 @@ def test_open_po_arriving_after_the_stockout_is_expedited_to_before_it(
     )
 
 
-def test_spc_violation_gets_a_quality_item(insert: Insert, load: Callable[[], ReportData]) -> None:
-    """A recent point beyond the limits asks to find the cause and hold the lot."""
+def test_spc_violation_gets_a_quality_item(
+    warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """A recent point beyond the limits asks to find the cause and (with no lots_to_hold
+    table to list holds) to hold the lot."""
+    warehouse.execute("drop view if exists twin.lots_to_hold")
+    warehouse.execute("drop table if exists history.lots_to_hold")
     insert(
         "history.spc_violations",
         [
@@ -406,53 +411,99 @@ def test_drifting_machine_gets_tighter_inspection_of_its_lots(
     ]
 
 
-def test_lot_to_hold_gets_one_hold_item_with_all_its_reasons(
+LOTS_TO_HOLD_DDL = (
+    "create table if not exists history.lots_to_hold (snapshot_id bigint, lot_id varchar, "
+    "product_id varchar, machine_id varchar, reason varchar, evidence varchar, "
+    "flagged_at timestamp, characteristics varchar)"
+)
+QUALITY_DRIFT_DDL = (
+    "create table if not exists history.quality_drift (snapshot_id bigint, machine_id varchar, "
+    "metric varchar, product_id varchar, characteristic varchar, direction varchar, "
+    "first_alarm_ts timestamp, max_ewma double, predicted_shift double)"
+)
+
+
+def _hold(lot: str, reason: str, flagged: datetime = datetime(2026, 3, 9, 8)) -> dict[str, object]:
+    return {
+        "lot_id": lot,
+        "product_id": "P1",
+        "machine_id": "M1",
+        "reason": reason,
+        "evidence": "x",
+        "flagged_at": flagged,
+        "characteristics": '["diameter"]',
+    }
+
+
+def test_lots_with_a_control_rule_firing_are_held_in_one_item(
     warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
 ) -> None:
-    """A lot listed for two reasons in history.lots_to_hold gets one hold item naming both."""
-    warehouse.execute(
-        "create table if not exists history.lots_to_hold (snapshot_id bigint, lot_id varchar, "
-        "product_id varchar, machine_id varchar, reason varchar, evidence varchar, "
-        "characteristics varchar)"
-    )
+    """Lots of one product, machine and reason are held together, priority 1."""
+    warehouse.execute(LOTS_TO_HOLD_DDL)
+    insert("history.lots_to_hold", [_hold("LOT5", "spc_violation"), _hold("LOT6", "spc_violation")])
+    items = _of(compute_instructions(load()), "quality")
+    expected = [
+        (
+            1,
+            "Hold 2 lot(s) of P1 from machine M1 (LOT5, LOT6) and re-inspect diameter before release: a control rule fired on it.",
+        )
+    ]
+    assert [(i.priority, i.action) for i in items] == expected
+
+
+def test_lots_flagged_over_a_week_ago_are_not_held(
+    warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """A lot flagged on 2026-03-01 has left the plant by 2026-03-10: no item."""
+    warehouse.execute(LOTS_TO_HOLD_DDL)
+    insert("history.lots_to_hold", [_hold("LOT1", "spc_violation", datetime(2026, 3, 1, 8))])
+    assert _of(compute_instructions(load()), "quality") == []
+
+
+def test_sensor_drift_lots_without_a_significant_link_get_a_sample_reinspection(
+    warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """Drift with no significant link to a characteristic asks for a sample, priority 3."""
+    warehouse.execute(LOTS_TO_HOLD_DDL)
+    insert("history.lots_to_hold", [_hold("LOT5", "sensor_drift")])
+    items = _of(compute_instructions(load()), "quality")
+    assert [(i.priority, i.action.split(" (")[0]) for i in items] == [
+        (3, "Re-inspect a sample of 1 lot(s) of P1 from machine M1")
+    ]
+
+
+def test_sensor_drift_lots_with_a_significant_link_are_held(
+    warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """Drift whose link to a characteristic is significant holds the lots, priority 1."""
+    warehouse.execute(LOTS_TO_HOLD_DDL)
+    warehouse.execute(QUALITY_DRIFT_DDL)
+    insert("history.lots_to_hold", [_hold("LOT5", "sensor_drift")])
     insert(
-        "history.lots_to_hold",
+        "history.quality_drift",
         [
             {
-                "lot_id": "LOT5",
-                "product_id": "P1",
                 "machine_id": "M1",
-                "reason": "sensor_drift",
-                "evidence": "temperature +3.1 sd",
-                "characteristics": '["diameter"]',
-            },
-            {
-                "lot_id": "LOT5",
+                "metric": "temperature",
                 "product_id": "P1",
-                "machine_id": "M1",
-                "reason": "spc_violation",
-                "evidence": "WE1 at 10.31",
-                "characteristics": '["diameter"]',
-            },
+                "characteristic": "diameter",
+                "predicted_shift": 0.02,
+            }
         ],
     )
-    items = _of(compute_instructions(load()), "quality")
-    expected = (
-        "Hold lot LOT5 of P1 (machine M1) and re-inspect diameter before release: its machine's "
-        "sensors drifted while it was made; a control rule fired on it."
-    )
-    assert [i.action for i in items] == [expected]
+    holds = [
+        i for i in _of(compute_instructions(load()), "quality") if i.entity_type.startswith("lot")
+    ]
+    assert [(i.priority, i.action.split(" (")[0]) for i in holds] == [
+        (1, "Hold 1 lot(s) of P1 from machine M1")
+    ]
 
 
 def test_quality_drift_tightens_inspection_of_the_predicted_characteristic(
     warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
 ) -> None:
     """A sensor drift linked to a characteristic asks to measure it on every lot of the machine."""
-    warehouse.execute(
-        "create table if not exists history.quality_drift (snapshot_id bigint, machine_id varchar, "
-        "metric varchar, product_id varchar, characteristic varchar, direction varchar, "
-        "first_alarm_ts timestamp, max_ewma double, predicted_shift double)"
-    )
+    warehouse.execute(QUALITY_DRIFT_DDL)
     insert(
         "history.quality_drift",
         [

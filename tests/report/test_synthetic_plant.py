@@ -147,7 +147,7 @@ EXPECTED: dict[str, Expect] = {
     ),
     "temperature_drift": Expect(
         "quality",
-        ("quality_drift", "lots_to_hold"),
+        ("quality_drift",),
         _last,
         lambda i, f: _names(i, f.entities["machine_id"]),
     ),
@@ -174,7 +174,7 @@ EXPECTED: dict[str, Expect] = {
     ),
     "demand_spike": Expect(
         "production",
-        ("line_forecast", "uncovered_demand"),
+        ("line_forecast",),
         _last,
         lambda i, f: i.line_id == f.entities["line_id"] and i.priority <= 2,
     ),

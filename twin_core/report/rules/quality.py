@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any
 
-from twin_core.report.data import ReportData
+from twin_core.report.data import ReportData, day_bounds_utc
 from twin_core.report.rules._common import (
     Instruction,
     as_list,
@@ -24,11 +24,10 @@ from twin_core.report.rules._common import (
 )
 
 CPK_TARGET = 1.33
+# Lots flagged longer ago than this have left the plant; holding them is not tomorrow's work.
+HOLD_DAYS = 7
 # Violations older than this are history, not tomorrow's work.
 VIOLATION_DAYS = 14
-# Columns of history.lots_to_hold that identify a lot; any other non-empty column is
-# evidence and goes into the reason as name=value.
-LOT_ID_COLUMNS = ("lot_id", "product_id")
 RULE_WORDS = {"WE1": "beyond 3 sigma", "NELSON1": "beyond 3 sigma"}
 
 
@@ -45,10 +44,15 @@ def _spc_items(data: ReportData) -> list[Instruction]:
         if r.get("in_baseline") or (ts is not None and ts.date() < since):
             continue
         series[(str(r["product_id"]), str(r["characteristic"]))].append(r)
+    holds_listed = data.table("lots_to_hold") is not None
     items: list[Instruction] = []
     for (product, char), rows in sorted(series.items()):
         rules = Counter(str(r["rule"]) for r in rows)
         lots = sorted({str(r["lot_id"]) for r in rows})
+        by_time = sorted(
+            rows, key=lambda r: (r.get("ts") is not None, r.get("ts") or 0, str(r["lot_id"]))
+        )
+        latest = list(dict.fromkeys(str(r["lot_id"]) for r in by_time))
         beyond = any(rule.upper() in RULE_WORDS for rule in rules)
         last = max((r["ts"] for r in rows if r.get("ts") is not None), default=None)
         lim = limits.get((product, char)) or {}
@@ -58,8 +62,14 @@ def _spc_items(data: ReportData) -> list[Instruction]:
             Instruction(
                 "quality",
                 1 if beyond else 2,
-                f"Find the special cause on {product} {char} and hold lots "
-                f"{short_list(lots)} until it is cleared.",
+                (
+                    # With history.lots_to_hold the holds are items of their own.
+                    f"Find the special cause on {product} {char}: {len(lots)} lot(s) broke "
+                    f"control rules, latest {short_list(latest[-3:])}."
+                    if holds_listed
+                    else f"Find the special cause on {product} {char} and hold lots "
+                    f"{short_list(lots)} until it is cleared."
+                ),
                 f"history.spc_violations since {since}: {rule_text} on {len(lots)} lot(s), last "
                 f"{ts_text(last)}; values {values}; limits centre {num(lim.get('center'), 3)}, "
                 f"LCL {num(lim.get('lcl'), 3)}, UCL {num(lim.get('ucl'), 3)} "
@@ -114,45 +124,67 @@ HOLD_REASONS = {
 }
 
 
+def _significant_drift(data: ReportData) -> set[tuple[str, str]]:
+    """(machine, product) pairs whose sensor drift has a significant link to a characteristic
+    (history.quality_drift gives a predicted shift only where the slope is significant)."""
+    return {
+        (str(r["machine_id"]), str(r["product_id"]))
+        for r in records(data.table("quality_drift"))
+        if r.get("predicted_shift") is not None
+    }
+
+
 def _hold_items(data: ReportData) -> list[Instruction]:
-    """One item per lot in history.lots_to_hold (a lot may be there for several reasons)."""
-    lots: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    """Lots flagged in the last ``HOLD_DAYS`` days (older lots have left the plant), one item
+    per product, machine and reason. A control-rule firing, a characteristic trend, or sensor
+    drift with a significant link to a characteristic is a hold (priority 1); drift without
+    such a link asks for a sample re-inspection (priority 3)."""
+    since, _ = day_bounds_utc(
+        data.snapshot.as_of - timedelta(days=HOLD_DAYS - 1), data.snapshot.timezone
+    )
+    significant = _significant_drift(data)
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in records(data.table("lots_to_hold")):
-        lots[str(r.get("lot_id") or "?")].append(r)
-    items: list[Instruction] = []
-    for lot, rows in sorted(lots.items()):
-        product = rows[0].get("product_id")
-        reasons = sorted({str(r.get("reason") or "flagged") for r in rows})
-        why = "; ".join(HOLD_REASONS.get(x, x) for x in reasons)
-        chars = sorted({c for r in rows for c in as_list(r.get("characteristics"))})
-        machines = sorted({str(r["machine_id"]) for r in rows if r.get("machine_id")})
-        evidence = " | ".join(
-            "; ".join(
-                f"{k}={v}"
-                for k, v in r.items()
-                if k not in LOT_ID_COLUMNS and k != "site_id" and v is not None and v != ""
-            )
-            for r in rows
+        flagged = r.get("flagged_at")
+        if flagged is not None and flagged < since:
+            continue
+        key = (
+            str(r.get("product_id") or ""),
+            str(r.get("machine_id") or ""),
+            str(r.get("reason") or "flagged"),
         )
-        action = f"Hold lot {lot}" + (f" of {product}" if product else "")
-        if machines:
-            action += f" (machine {short_list(machines)})"
-        if chars:
-            action += f" and re-inspect {short_list(chars)} before release"
+        groups[key].append(r)
+    items: list[Instruction] = []
+    for (product, machine, reason), rows in sorted(groups.items()):
+        lots = sorted({str(r.get("lot_id")) for r in rows})
+        chars = sorted({c for r in rows for c in as_list(r.get("characteristics"))})
+        what = f"{len(lots)} lot(s) of {product or '?'}" + (
+            f" from machine {machine}" if machine else ""
+        )
+        check = f"re-inspect {short_list(chars)}" if chars else "re-inspect them"
+        hold = reason != "sensor_drift" or (machine, product) in significant
+        if hold:
+            action = f"Hold {what} ({short_list(lots, 4)}) and {check} before release"
         else:
-            action += " and re-inspect it before release"
+            action = (
+                f"Re-inspect a sample of {what} ({short_list(lots, 4)}) for "
+                f"{short_list(chars) or 'their characteristics'} before release"
+            )
+        evidence = " | ".join(str(r.get("evidence") or "") for r in rows[:3])
         items.append(
             Instruction(
                 "quality",
-                1,
-                f"{action}: {why}.",
-                f"history.lots_to_hold: {evidence or 'flagged'}",
+                1 if hold else 3,
+                f"{action}: {HOLD_REASONS.get(reason, reason)}.",
+                f"history.lots_to_hold ({reason}, {len(lots)} lots flagged since "
+                f"{data.snapshot.as_of - timedelta(days=HOLD_DAYS - 1)}): {evidence}"
+                + ("" if hold else "; no significant drift link in history.quality_drift"),
                 data.snapshot.tomorrow,
-                "lot",
-                lot,
+                "lot" if len(lots) == 1 else "lots",
+                lots[0] if len(lots) == 1 else f"{product}/{machine}/{reason}",
                 None,
-                "history.lots_to_hold",
-                float(len(reasons)),
+                "history.lots_to_hold, history.quality_drift",
+                float(len(lots)),
             )
         )
     return items
@@ -163,7 +195,9 @@ def _drift_items(data: ReportData) -> list[Instruction]:
     that characteristic on every lot from the machine until the drift is fixed."""
     by_machine: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in records(data.table("quality_drift")):
-        by_machine[str(r["machine_id"])].append(r)
+        # Drift with no significant link to a characteristic predicts no quality trouble.
+        if r.get("predicted_shift") is not None:
+            by_machine[str(r["machine_id"])].append(r)
     items: list[Instruction] = []
     for machine, rows in sorted(by_machine.items()):
         chars = sorted({f"{r['product_id']} {r['characteristic']}" for r in rows})
