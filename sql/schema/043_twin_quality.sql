@@ -7,6 +7,7 @@ create table if not exists history.spc_limits (
     product_id varchar not null,
     characteristic varchar not null,  -- inspected characteristic, or defect:<code> / defects:all
     chart varchar not null,           -- I-MR / Xbar-R / Xbar-S / p / np / c / u
+    limit_method varchar,             -- 3-sigma, or probability (exact limits of a rare count)
     subgroup_size double,             -- nominal lot size (mean inspected qty on p / u charts)
     center double,                    -- location (or attribute) chart centre line
     lcl double,
@@ -103,7 +104,7 @@ create table if not exists history.quality_drift (
     alarm_lots bigint,
     baseline_mean double,             -- metric over the machine's baseline production windows
     baseline_sd double,
-    last_value double,                -- metric over the latest alarming window
+    drift_level double,               -- smoothed (EWMA) metric level at the latest alarm
     max_ewma double,                  -- largest |EWMA| in baseline sds
     slope double,                     -- characteristic units per metric unit (OLS of lot means)
     p_value double,                   -- two-sided t test of the slope

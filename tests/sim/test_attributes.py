@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from scipy.stats import binom
 
 from twin_core.sim import attributes as attr
 from twin_core.sim.spc import violations
@@ -43,21 +44,49 @@ def _limits(defects: pl.LazyFrame, baseline: int = 25) -> dict[str, dict[str, ob
 
 
 def test_constant_inspected_size_gives_np_and_c_charts() -> None:
-    """Three lots of 100 with 2, 4, 3 scratches: np centre 3, limits 3 +- 3 sqrt(3 * 0.97)."""
+    """Three lots of 100 with 5, 7, 6 scratches: np centre 6, limits 6 +- 3 sqrt(6 * 0.94)."""
     got = _limits(
-        _defects([("A", 100, "scratch", 2), ("B", 100, "scratch", 4), ("C", 100, "scratch", 3)])
+        _defects([("A", 100, "scratch", 5), ("B", 100, "scratch", 7), ("C", 100, "scratch", 6)])
     )
-    np_sigma = math.sqrt(100 * 0.03 * 0.97)
+    np_sigma = math.sqrt(100 * 0.06 * 0.94)
     expected = {
         "chart": "np",
-        "center": pytest.approx(3.0),
+        "limit_method": "3-sigma",
+        "center": pytest.approx(6.0),
         "lcl": 0.0,
-        "ucl": pytest.approx(3.0 + 3 * np_sigma),
+        "ucl": pytest.approx(6.0 + 3 * np_sigma),
         "sigma": pytest.approx(np_sigma),
     }
     assert {k: got["defect:scratch"][k] for k in expected} == expected
     assert got["defects:all"]["chart"] == "c"
-    assert got["defects:all"]["ucl"] == pytest.approx(3.0 + 3 * math.sqrt(3.0))
+    assert got["defects:all"]["ucl"] == pytest.approx(6.0 + 3 * math.sqrt(6.0))
+
+
+def test_rare_defects_get_exact_probability_limits() -> None:
+    """One scratch in 90 units (1/3 per lot of 30): the upper limit is the binomial count whose
+    upper tail is at most 0.135 %, not the normal 3-sigma line one defect already crosses."""
+    got = _limits(
+        _defects([("A", 30, "scratch", 0), ("B", 30, "scratch", 1), ("C", 30, "scratch", 0)])
+    )
+    row = got["defect:scratch"]
+    expected_ucl = binom.isf(attr.TAIL, 30, 1 / 90)
+    assert (row["limit_method"], row["ucl"]) == ("probability", expected_ucl)
+    assert binom.sf(expected_ucl, 30, 1 / 90) <= attr.TAIL < binom.sf(expected_ucl - 1, 30, 1 / 90)
+
+
+def test_series_without_baseline_defects_gets_no_chart() -> None:
+    """A code never seen in the baseline has no rate to judge by: no limits row for it."""
+    defects = _defects([("A", 30, "scratch", 1), ("A", 30, "dent", 0), ("B", 30, "scratch", 0)])
+    assert set(_limits(defects)) == {"defect:scratch", "defects:all"}
+
+
+def test_attribute_charts_are_judged_by_their_limits_only() -> None:
+    """Nine lots without defects under a positive centre are no WE4 run; only beyond-limit lots count."""
+    rows = [(f"L{i:02d}", 100, "scratch", 6 + (i % 3)) for i in range(10)]
+    rows += [(f"M{i:02d}", 100, "scratch", 4) for i in range(9)]
+    points = attr.attribute_points(attr.attribute_subgroups(_defects(rows)), 10)
+    got = violations(points, RuleConfig(default=("WE1", "WE4"))).collect()
+    assert got.height == 0
 
 
 def test_varying_inspected_size_gives_p_and_u_charts_judged_at_each_lot_size() -> None:
@@ -90,7 +119,7 @@ def test_code_missing_from_a_lot_counts_zero() -> None:
 
 
 def test_defect_spike_after_the_baseline_is_a_violation() -> None:
-    """After 10 lots with 1 or 2 defects in 100, a lot with 20 is flagged WE1 on the np chart."""
+    """After 10 lots with 1 or 2 defects in 100, a lot with 20 is flagged WE1 (np and c charts)."""
     rows = [(f"L{i:02d}", 100, "scratch", 1 + i % 2) for i in range(10)]
     defects = _defects([*rows, ("L10", 100, "scratch", 20)])
     points = attr.attribute_points(attr.attribute_subgroups(defects), 10)

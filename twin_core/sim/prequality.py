@@ -11,8 +11,10 @@ Drift. Each (machine, metric) is a series of production records, ordered by star
 feature is the mean of the metric over the record's production window (hourly means, from
 ``sql/inputs/quality_sensor_hourly.sql``). Against a baseline of the machine's first
 ``baseline_subgroups`` records, z = (x - mean) / sd; an EWMA of z (clipped at +-4, lambda 0.2) alarms beyond
-its exact limit L sqrt(lambda / (2 - lambda) (1 - (1 - lambda)^2j)), L = 3, on
-``min_alarm_run`` records in a row on one side, after the baseline.
+its exact limit L sqrt(lambda / (2 - lambda) (1 - (1 - lambda)^2j)), L = 3, and moves the
+smoothed level by at least ``min_relative_drift`` (5 %) of the baseline mean, on
+``min_alarm_run`` records in a row on one side, after the baseline. The feature uses
+readings taken while the machine ran (idle and down periods are not drift).
 
 Characteristic trend. An EWMA of the standardized lot means of each variables series
 (the same lambda and L) alarms on lots no run rule flagged; the evidence projects the last
@@ -55,6 +57,12 @@ class PrequalityParams(BaseModel):
         default=0.001, gt=0, lt=1, description="p-value below which a measured link counts."
     )
     trend_window: int = Field(default=6, ge=3, description="Lot means the trend projection fits.")
+    min_relative_drift: float = Field(
+        default=0.05,
+        ge=0,
+        description="Smallest drift that counts, as a share of the baseline mean (EWMA level x "
+        "baseline sd / |baseline mean|): statistics alone flag 0.5 % moves of a steady signal.",
+    )
     z_clip: float = Field(
         default=4.0,
         gt=0,
@@ -130,14 +138,25 @@ def sensor_drift(
     )
     clipped = pl.col("z").clip(-params.z_clip, params.z_clip)
     e, limit = ewma(clipped, DRIFT, params.ewma_lambda, params.ewma_l)
+    # The drift's size comes from the unclipped values (the clip only guards the alarm).
+    level, _ = ewma(pl.col("z"), DRIFT, params.ewma_lambda, params.ewma_l)
     scored = (
         ordered.join(base, on=DRIFT, how="inner")
         .sort([*DRIFT, "position"])
         .with_columns(z=(pl.col("value") - pl.col("baseline_mean")) / pl.col("baseline_sd"))
-        .with_columns(ewma=e, ewma_limit=limit)
+        .with_columns(ewma=e, ewma_limit=limit, _level=level)
+        # The smoothed level in the metric's units, relative to its baseline: the drift size.
+        .with_columns(
+            drift_level=pl.col("baseline_mean") + pl.col("_level") * pl.col("baseline_sd"),
+            relative_drift=pl.when(pl.col("baseline_mean") != 0).then(
+                pl.col("_level") * pl.col("baseline_sd") / pl.col("baseline_mean").abs()
+            ),
+        )
+        .drop("_level")
     )
     after = pl.col("position") > baseline_subgroups
-    beyond = pl.col("ewma").abs() > pl.col("ewma_limit")
+    material = pl.col("relative_drift").abs().fill_null(float("inf")) >= params.min_relative_drift
+    beyond = (pl.col("ewma").abs() > pl.col("ewma_limit")) & material
     return runs(
         scored,
         DRIFT,

@@ -59,8 +59,10 @@ def characteristic_trend(
     slope = pl.rolling_cov(pos, pl.col("value"), window_size=w).over(SERIES) / pos.rolling_var(
         w
     ).over(SERIES)
-    scored = loc.with_columns(ewma=e, ewma_limit=limit, slope=slope).join(
-        specs.select(*SERIES, "lsl", "usl"), on=SERIES, how="left"
+    scored = (
+        loc.with_columns(ewma=e, ewma_limit=limit, slope=slope)
+        .join(specs.select(*SERIES, "lsl", "usl"), on=SERIES, how="left")
+        .sort([*SERIES, "position"])  # joins do not keep row order; the runs need it
     )
     target = (
         pl.when(pl.col("slope") > 0)
@@ -109,7 +111,7 @@ def quality_drift(links: pl.LazyFrame, violations: pl.LazyFrame) -> pl.LazyFrame
             .otherwise(pl.lit("down")),
             baseline_mean=pl.col("baseline_mean").first(),
             baseline_sd=pl.col("baseline_sd").first(),
-            last_value=pl.col("value").last(),
+            drift_level=pl.col("drift_level").last(),
             max_ewma=pl.col("ewma").abs().max(),
             link=pl.col("link").first(),
             slope=pl.col("slope").first(),
@@ -136,7 +138,7 @@ def quality_drift(links: pl.LazyFrame, violations: pl.LazyFrame) -> pl.LazyFrame
         pl.col("direction"),
         _num(pl.col("baseline_mean")),
         _num(pl.col("baseline_sd")),
-        _num(pl.col("last_value")),
+        _num(pl.col("drift_level")),
         pl.col("alarm_lots"),
         pl.col("first_alarm_ts").dt.strftime("%Y-%m-%d %H:%M"),
         pl.col("characteristic"),
@@ -188,7 +190,7 @@ def _drift_holds(links: pl.LazyFrame, flagged_lots: pl.LazyFrame) -> pl.LazyFram
     return (
         links.with_columns(_part=part)
         .join(flagged_lots, on=["product_id", "lot_id"], how="left")
-        .sort("metric", "characteristic")
+        .sort("metric", "characteristic", "start_ts", "record_id")
         .group_by("lot_id", "product_id", "machine_id")
         .agg(
             flagged_at=pl.col("end_ts").max(),

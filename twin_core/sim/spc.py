@@ -30,6 +30,7 @@ import polars as pl
 from twin_core.sim.spc_rules import LIMIT_RULES, RuleConfig, flag_rules
 
 SERIES = ["product_id", "characteristic"]
+ATTRIBUTE_CHARTS = ("p", "np", "c", "u")
 
 # Published factors (ASTM STP 15D / Montgomery, Appendix VI), rounded as printed: the
 # reference cases pin these printed values, and plants compare against the same tables.
@@ -191,8 +192,8 @@ def control_limits(groups: pl.LazyFrame, baseline_subgroups: int) -> pl.LazyFram
     """One row per series with at least 2 baseline subgroups: the chart, nominal subgroup
     size, centre and limits of the location and dispersion charts, and sigma_within.
 
-    Columns: product_id, characteristic, chart, subgroup_size, center, lcl, ucl, sigma,
-    range_center, range_lcl, range_ucl, baseline_subgroups, subgroups.
+    Columns: product_id, characteristic, chart, limit_method, subgroup_size, center, lcl, ucl,
+    sigma, range_center, range_lcl, range_ucl, baseline_subgroups, subgroups.
     """
     marked = sigma_estimates(with_chart(groups, baseline_subgroups))
     counts = marked.group_by(SERIES).agg(subgroups=pl.len().cast(pl.Int64))
@@ -229,6 +230,7 @@ def control_limits(groups: pl.LazyFrame, baseline_subgroups: int) -> pl.LazyFram
         .select(
             *SERIES,
             "chart",
+            limit_method=pl.lit("3-sigma"),
             subgroup_size=pl.col("n").cast(pl.Float64),
             center="center",
             lcl=pl.col("center") - pl.col("_hw"),
@@ -340,23 +342,27 @@ def chart_points(
 
 
 def violations(points: pl.LazyFrame, rules: RuleConfig) -> pl.LazyFrame:
-    """One row per rule firing on a plotted point: the location chart is checked with the
-    series' rule set; the dispersion chart only with its rule 1 (WE1 / NELSON1, if enabled),
-    since run rules assume a symmetric statistic.
+    """One row per rule firing on a plotted point: a variables location chart is checked with
+    the series' rule set; dispersion (MR, R, S) and attribute (p, np, c, u) charts only with
+    its rule 1 (WE1 / NELSON1, if enabled), since run rules assume a symmetric statistic.
 
     Columns: product_id, characteristic, lot_id, ts, chart, rule, value, in_baseline.
     """
     enabled = rules.enabled(points)
-    location = flag_rules(
-        points.filter(pl.col("kind") == "location"), by=SERIES, order="position", enabled=enabled
+    limit_only = enabled.filter(pl.col("rule").is_in(sorted(LIMIT_RULES)))
+    location = points.filter(pl.col("kind") == "location")
+    attribute = pl.col("chart").is_in(ATTRIBUTE_CHARTS)
+    variables = flag_rules(
+        location.filter(~attribute), by=SERIES, order="position", enabled=enabled
     )
+    counts = flag_rules(location.filter(attribute), by=SERIES, order="position", enabled=limit_only)
     beyond = (pl.col("value") > pl.col("ucl")) | (pl.col("value") < pl.col("lcl"))
     dispersion = points.filter((pl.col("kind") == "dispersion") & beyond).join(
         enabled.filter(pl.col("rule").is_in(sorted(LIMIT_RULES))), on=SERIES
     )
     cols = [*SERIES, "lot_id", "ts", "chart", "rule", "value", "in_baseline", "position"]
     return (
-        pl.concat([location.select(cols), dispersion.select(cols)])
+        pl.concat([variables.select(cols), counts.select(cols), dispersion.select(cols)])
         .sort([*SERIES, "position", "chart", "rule"])
         .drop("position")
     )
