@@ -11,6 +11,7 @@ from polars.testing import assert_frame_equal
 from scipy.stats import binomtest
 
 from twin_core.sim import feedback as fb
+from twin_core.sim import themes as fb_themes
 
 T0 = datetime(2026, 3, 2, 6, 0)
 
@@ -192,3 +193,12 @@ def test_themes_rank_by_score_then_term() -> None:
     expected = ["leaks", "week", "seal"]
     got = {r["revision"]: r["themes"] for r in _two_revisions(12, 2).to_dicts()}
     assert got["r9"] == expected
+
+
+def test_tokens_drop_identifiers_and_stop_words() -> None:
+    """Lot ids and numbers are not words; stop words and short words go; hyphenated words stay."""
+    frame = pl.DataFrame(
+        {"text": ["The clip of LOT-L2-00123 cracks after 3 days, a well-known issue"]}
+    )
+    expected = [["clip", "cracks", "days", "well-known", "issue"]]
+    assert frame.select(fb_themes.tokens(pl.col("text")))["text"].to_list() == expected

@@ -3,7 +3,8 @@
 Grain of ``themes``: one row per product and revision with complaint texts.
 
 Words are lower-cased runs of letters (inner ' and - kept) of 3+ characters, less a small
-English stop list (with generic words such as product, unit, order). IDF is smoothed, ln((1 + N) / (1 + df)) + 1,
+English stop list (with generic words such as product, unit, part, lot, revision); runs
+with a digit are identifiers (lot ids, part numbers) and left out. IDF is smoothed, ln((1 + N) / (1 + df)) + 1,
 over every feedback text (all products and categories, so words common to all feedback weigh
 little). A term's score for a revision is (tf in its complaints - tf in its siblings'
 complaints) x IDF; the top terms with a positive score, ties by term, are its themes.
@@ -24,16 +25,19 @@ me more most my no nor not now of off on once only or other our out over own sam
 so some such than that the their them then there these they this those through to too under
 until up very was we were what when where which while who whom why will with would you your
 yours really still got get one two three ok item unit units product products order
+revision lot lots part parts piece pieces
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 def tokens(text: pl.Expr) -> pl.Expr:
-    """Lower-case words of 3+ letters, stop words removed, as a list per text."""
-    words = text.str.to_lowercase().str.extract_all(r"[a-z][a-z'\-]*[a-z]")
-    return words.list.eval(
+    """Lower-case words of 3+ letters, stop words removed, as a list per text. A run with a
+    digit (a lot id such as LOT-L2-00123, a part number) is an identifier, not a word."""
+    runs = text.str.to_lowercase().str.extract_all(r"[a-z0-9][a-z0-9'\-]*")
+    word = pl.element().str.contains(r"^[a-z][a-z'\-]*[a-z]$")
+    return runs.list.eval(
         pl.element().filter(
-            (pl.element().str.len_chars() >= 3) & ~pl.element().is_in(sorted(STOP_WORDS))
+            word & (pl.element().str.len_chars() >= 3) & ~pl.element().is_in(sorted(STOP_WORDS))
         )
     )
 
