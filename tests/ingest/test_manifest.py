@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from tests.ingest.conftest import drop, machines_csv, rows
 from twin_core.ingest import ingest_landing
 from twin_core.settings import Settings
@@ -149,19 +151,43 @@ def test_batch_row_records_the_totals(home: Settings) -> None:
     assert got == expected
 
 
-def test_batch_left_running_by_a_crash_is_closed_as_failed(home: Settings) -> None:
-    """A batch still 'running' when a new run starts was interrupted: marked failed."""
+def test_batch_left_running_by_a_crash_is_closed_with_its_committed_files(
+    home: Settings,
+) -> None:
+    """A batch still 'running' when a new run starts was interrupted: its committed files are
+    whole, so it is closed as completed with their counts, ready for validation."""
+    drop(home, "machines", "m.csv", machines_csv(M1))
+    first = ingest_landing(home)
     rows(
         home,
-        "insert into ingest.batches (batch_id, started_at, status) values ('ingest-old', now()::timestamp, 'running')",
+        "update ingest.batches set status = 'running', rows_loaded = null where batch_id = ?",
+        [first.batch_id],
     )
     ingest_landing(home)
-    assert rows(home, "select status from ingest.batches where batch_id = 'ingest-old'") == [
-        ("failed",)
-    ]
+    expected = [("completed", 1, 1)]
+    assert rows(home, "select status, files_ingested, rows_loaded from ingest.batches") == expected
 
 
 def test_unknown_landing_folder_is_reported(home: Settings) -> None:
     """A folder that is no source (a typo) is named in the result rather than ignored silently."""
     drop(home, "sensor_reading", "r.csv", "x\n1\n")
     assert ingest_landing(home).unknown_folders == ["sensor_reading"]
+
+
+def test_run_stopped_by_an_error_keeps_the_files_it_committed(home: Settings) -> None:
+    """An error after the first file ends the run; that file's batch is completed (ready for
+    validation) and the next run takes only the file not read yet."""
+    drop(home, "machines", "a.csv", machines_csv(M1))
+    drop(home, "machines", "b.csv", machines_csv(M2))
+
+    def stop(result: object) -> None:
+        raise RuntimeError("disk went away")
+
+    with pytest.raises(RuntimeError, match="disk went away"):
+        ingest_landing(home, progress=stop)
+    assert rows(home, "select status, files_ingested from ingest.batches") == [("completed", 1)]
+    again = ingest_landing(home)
+    assert [(f.file, f.status) for f in again.files] == [
+        ("machines/a.csv", "skipped"),
+        ("machines/b.csv", "loaded"),
+    ]

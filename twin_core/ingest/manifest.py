@@ -131,16 +131,14 @@ def quarantine_file(
     )
 
 
-def finish_batch(
-    con: duckdb.DuckDBPyConnection, batch_id: str, totals: Totals, status: str
-) -> None:
+def finish_batch(con: duckdb.DuckDBPyConnection, batch_id: str, totals: Totals) -> None:
+    """Mark the batch completed with the run's totals (validation picks it up from here)."""
     con.execute(
-        "update ingest.batches set finished_at = $t, status = $status, files_seen = $seen, "
+        "update ingest.batches set finished_at = $t, status = 'completed', files_seen = $seen, "
         "files_ingested = $loaded, files_skipped = $skipped, files_quarantined = $fq, "
         "rows_read = $read, rows_loaded = $rl, rows_quarantined = $rq where batch_id = $b",
         {
             "t": utcnow(),
-            "status": status,
             "seen": totals.files_seen,
             "loaded": totals.files_loaded,
             "skipped": totals.files_skipped,
@@ -154,12 +152,24 @@ def finish_batch(
 
 
 def close_interrupted(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Mark batches left 'running' by a process that died as failed. Only one process can
-    write the warehouse, so a running batch seen by a new run is stale. Its files that
-    committed are complete (each file commits with its manifest row) and stay valid."""
+    """Close batches a process that died left 'running', as completed with the files that
+    committed (counted from the manifest). Only one process can write the warehouse, so a
+    running batch seen by a new run is stale; each of its files committed whole with its
+    manifest row, so what it holds is valid and goes on to validation. The files it did not
+    reach are new to the next run."""
     rows = con.execute(
-        "update ingest.batches set status = 'failed', finished_at = $t "
-        "where status = 'running' returning batch_id",
+        "update ingest.batches b set status = 'completed', finished_at = $t, "
+        "files_seen = f.n, files_ingested = f.loaded, files_skipped = 0, "
+        "files_quarantined = f.quarantined, rows_read = f.rows_read, rows_loaded = f.rows_loaded, "
+        "rows_quarantined = f.rows_quarantined "
+        "from (select b2.batch_id, count(f.file) as n, "
+        "count(f.file) filter (where f.status = 'loaded') as loaded, "
+        "count(f.file) filter (where f.status = 'quarantined') as quarantined, "
+        "coalesce(sum(f.rows_read), 0) as rows_read, coalesce(sum(f.rows_loaded), 0) as rows_loaded, "
+        "coalesce(sum(f.rows_quarantined), 0) as rows_quarantined "
+        "from ingest.batches b2 left join ingest.files f on f.batch_id = b2.batch_id "
+        "where b2.status = 'running' group by b2.batch_id) f "
+        "where b.batch_id = f.batch_id returning b.batch_id",
         {"t": utcnow()},
     ).fetchall()
     return [str(r[0]) for r in rows]

@@ -103,11 +103,12 @@ def ingest_source(
 
 
 def finish_ingest(
-    settings: Settings, plan: IngestPlan, files: Sequence[FileResult], *, failed: bool = False
+    settings: Settings, plan: IngestPlan, files: Sequence[FileResult]
 ) -> IngestResult:
-    """Close the batch (if the run created one) with its totals."""
+    """Close the batch (if the run created one) with its totals. Call it also when a step
+    failed: the files that committed form a complete batch for validation."""
     with open_warehouse(settings) as con:
-        return _finish(con, plan, files, failed=failed)
+        return _finish(con, plan, files)
 
 
 def ingest_landing(
@@ -130,14 +131,15 @@ def ingest_landing(
         try:
             for source in plan.sources:
                 files += _ingest_source(con, settings, plan, source, progress)
-        except BaseException:
-            _finish(con, plan, files, failed=True)
-            raise
-        return _finish(con, plan, files, failed=False)
+        finally:
+            # Also after an error: every file that committed is whole, so the batch holding
+            # them is complete and goes on to validation; the rest is new to the next run.
+            result = _finish(con, plan, files)
+        return result
 
 
 def _finish(
-    con: duckdb.DuckDBPyConnection, plan: IngestPlan, files: Sequence[FileResult], *, failed: bool
+    con: duckdb.DuckDBPyConnection, plan: IngestPlan, files: Sequence[FileResult]
 ) -> IngestResult:
     created = con.execute(
         "select count(*) from ingest.batches where batch_id = $b", {"b": plan.batch_id}
@@ -149,7 +151,7 @@ def _finish(
         unknown_folders=list(plan.unknown_folders),
     )
     if result.batch_id is not None:
-        finish_batch(con, result.batch_id, result.totals, "failed" if failed else "completed")
+        finish_batch(con, result.batch_id, result.totals)
     result.finished_at = utcnow()
     return result
 
