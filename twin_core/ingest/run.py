@@ -98,8 +98,10 @@ def ingest_source(
     settings: Settings, plan: IngestPlan, source: str, progress: Progress | None = None
 ) -> list[FileResult]:
     """Read the new files of one source into the plan's batch."""
+    results: list[FileResult] = []
     with open_warehouse(settings) as con:
-        return _ingest_source(con, settings, plan, source, progress)
+        _ingest_source(con, settings, plan, source, progress, results)
+    return results
 
 
 def finish_ingest(
@@ -130,7 +132,7 @@ def ingest_landing(
         close_interrupted(con)
         try:
             for source in plan.sources:
-                files += _ingest_source(con, settings, plan, source, progress)
+                _ingest_source(con, settings, plan, source, progress, files)
         finally:
             # Also after an error: every file that committed is whole, so the batch holding
             # them is complete and goes on to validation; the rest is new to the next run.
@@ -162,18 +164,19 @@ def _ingest_source(
     plan: IngestPlan,
     source: str,
     progress: Progress | None,
-) -> list[FileResult]:
+    results: list[FileResult],
+) -> None:
+    """Append each file's result to ``results`` as it is done (a caller that catches an
+    error still sees the files that committed)."""
     contract = SOURCES[source]
     mapping = load_mapping(settings, source)
     # Row numbers come from row_number() over the scan, which must keep file order.
     con.execute("set preserve_insertion_order = true")
-    results: list[FileResult] = []
     for f in discover(settings.landing_dir, [source]):
         result = _ingest_file(con, plan, contract, mapping, f)
         results.append(result)
         if progress is not None:
             progress(result)
-    return results
 
 
 def _ingest_file(
