@@ -10,6 +10,7 @@ from twin_core.contracts import SOURCES, get_source
 from twin_core.settings import ValidationSettings
 from twin_core.validation.checks import (
     BatchFacts,
+    Setting,
     catalog,
     check_severity_keys,
     checks_for,
@@ -55,7 +56,7 @@ def test_every_source_has_checks() -> None:
 
 def test_most_specific_severity_key_wins() -> None:
     """source.rule beats rule beats source.type beats type beats the default."""
-    overrides = {
+    overrides: dict[str, Setting] = {
         "expect_column_values_to_be_between": "off",
         "sensor_readings.expect_column_values_to_be_between": "warning",
         "expect_column_values_to_be_between:value": "error",

@@ -1,0 +1,102 @@
+"""The ``validate`` flow: validate pending ingest batches and promote them to core.
+
+Grain: one flow run validates every pending batch (or the one named); one task run per batch
+(the library's ``validate_batch``), so the UI shows each batch's outcome. The run publishes a
+Markdown artifact with each batch's per-source results and a link to the Great Expectations
+Data Docs. A failed batch (a batch-level error) fails the flow run after the other batches
+are validated; an expectation that raises fails its task at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NONE
+from pydantic import BaseModel, ConfigDict, Field
+
+from twin_core.runlock import home_lock
+from twin_core.settings import get_settings
+from twin_core.validation import validate_batch
+from twin_core.validation.facts import pending_batches
+from twin_core.warehouse import open_warehouse
+
+PlantDate = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
+
+
+class ValidateParams(BaseModel):
+    """What to validate; unknown fields are refused when the run is created."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    as_of: PlantDate | None = Field(
+        default=None,
+        description="Plant day freshness is judged against; default: today in the plant's "
+        "timezone.",
+    )
+    batch_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$",
+        description="Validate (again) only this ingest batch; default: every pending batch.",
+    )
+    lock_wait_s: int = Field(
+        default=600,
+        ge=0,
+        le=24 * 3600,
+        description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
+    )
+
+
+class BatchFailed(RuntimeError):
+    """A batch failed a batch-level expectation of severity error; nothing of it was promoted."""
+
+
+@task(name="pending-batches", cache_policy=NONE)
+def pending_batches_task() -> list[str]:
+    """Completed ingest batches not validated yet, oldest first."""
+    with open_warehouse(get_settings()) as con:
+        return pending_batches(con)
+
+
+@task(name="validate-batch", cache_policy=NONE)
+def validate_batch_task(batch_id: str, as_of: date | None) -> dict[str, Any]:
+    """Validate one batch with Great Expectations; quarantine and promote; a small summary."""
+    result = validate_batch(get_settings(), batch_id, as_of=as_of)
+    return {
+        "batch_id": result.batch_id,
+        "status": result.status,
+        "counts": result.counts,
+        "data_docs": str(result.data_docs_path) if result.data_docs_path else None,
+        "markdown": result.to_markdown(),
+    }
+
+
+@flow(name="validate")
+def validate(params: ValidateParams = ValidateParams()) -> list[dict[str, Any]]:
+    """Validate pending ingest batches (or one) and promote what passes to core.
+
+    Args:
+        params: the as-of day for freshness and, optionally, one batch to validate again.
+    """
+    settings = get_settings()
+    with home_lock(settings, "validate", wait_s=params.lock_wait_s):
+        batch_ids = [params.batch_id] if params.batch_id else pending_batches_task()
+        summaries = [validate_batch_task(b, params.as_of) for b in batch_ids]
+    body = "\n\n".join(s["markdown"] for s in summaries) or "No pending batches."
+    create_markdown_artifact(
+        markdown="## Validation\n\n" + body,
+        key="validation",
+        description=f"{len(summaries)} batch(es) validated",
+    )
+    logger = get_run_logger()
+    for s in summaries:
+        logger.info("batch %s: %s %s", s["batch_id"], s["status"], s["counts"])
+    failed = [s["batch_id"] for s in summaries if s["status"] == "failed"]
+    if failed:
+        raise BatchFailed(
+            f"batch(es) {', '.join(failed)} failed validation and were not promoted; see the "
+            "validation artifact, quality.validation_runs and the Data Docs"
+        )
+    return [{k: v for k, v in s.items() if k != "markdown"} for s in summaries]
