@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,8 +14,9 @@ import pytest
 from twin_core.contracts import SOURCES, get_source
 from twin_core.synth import GroundTruth, generate
 
-DAYS = 6
-SEED = 11
+# Override to check other plants: SYNTH_TEST_DAYS=14 SYNTH_TEST_SEED=3 pytest tests/synth
+DAYS = int(os.environ.get("SYNTH_TEST_DAYS", "6"))
+SEED = int(os.environ.get("SYNTH_TEST_SEED", "11"))
 START = date(2026, 3, 2)
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S"
 

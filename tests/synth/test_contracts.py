@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 import pytest
 
 from twin_core.contracts import MASTER_SOURCES, SOURCES, TRANSACTION_SOURCES
 from twin_core.warehouse import connect
 
-from .conftest import DAYS, Plant, read_raw
+from .conftest import DAYS, START, Plant, read_raw
 
 DELIVERED = [s for s in SOURCES if not SOURCES[s].optional]
 # ERP delta extracts re-send a document when its status changes (created -> completed,
@@ -30,7 +32,7 @@ def test_master_sources_are_one_file_each(plant: Plant) -> None:
 def test_daily_sources_have_one_file_per_day(plant: Plant, source: str) -> None:
     """Sources produced every day have a file for each day, named <source>_<date>.<ext>."""
     names = [p.name.split(".")[0] for p in plant.files(source)]
-    expected = [f"{source}_2026-03-0{d + 2}" for d in range(DAYS)]
+    expected = [f"{source}_{START + timedelta(days=d)}" for d in range(DAYS)]
     assert names == expected
 
 

@@ -215,9 +215,11 @@ def build_enterprise(plant: Plant, plan: FaultPlan, tl: Timeline, cfg: SynthConf
     r = np.maximum(cons.mean(axis=0), 1e-3)
     lead = mats["lead_time_days"].to_numpy().astype(np.int64)
     moq = mats["min_order_qty"].to_numpy()
-    # Two weeks of safety beyond the lead time; order cycles of one to two and a half weeks,
-    # and stock at the start of the history spread over the cycle (orders do not come in waves).
-    rop = r * (lead + 14)
+    # Generous safety (24 days beyond the lead time) so that a late delivery or the demand
+    # spike never empties a material: the labelled stockout stays the only one. Order cycles
+    # of one to two and a half weeks; stock at the start of the history spread over the
+    # cycle (orders do not come in waves).
+    rop = r * (lead + 24)
     top = rop + r * rng.uniform(7, 18, n_m)
     sup = mats["supplier_id"].to_numpy()
     late = sup == plan.late_supplier

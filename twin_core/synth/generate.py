@@ -22,7 +22,7 @@ from twin_core.synth.config import DEFAULT_START, FileFormat, Scale, SynthConfig
 from twin_core.synth.enterprise import build_enterprise
 from twin_core.synth.faultplan import DAY, FaultPlan, plan_faults
 from twin_core.synth.plant import Plant, build_plant
-from twin_core.synth.quality import build_quality
+from twin_core.synth.quality import FLAGGED_FACTOR, build_quality
 from twin_core.synth.rng import stream
 from twin_core.synth.sensors import SensorGenerator
 from twin_core.synth.timeline import simulate
@@ -461,9 +461,9 @@ def _process_faults(
             start=_at(cfg, 0),
             end=end,
             details={
-                "complaint_factor": 8.0,
-                "return_factor": 5.0,
-                "warranty_factor": 5.0,
+                "complaint_factor": float(FLAGGED_FACTOR[0]),
+                "return_factor": float(FLAGGED_FACTOR[1]),
+                "warranty_factor": float(FLAGGED_FACTOR[2]),
                 "symptom": "housing clip cracks",
             },
         ),

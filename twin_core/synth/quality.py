@@ -28,7 +28,7 @@ DEFECT_CODES = ("scratch", "dent", "dimensional", "assembly")
 _DEFECT_P = np.array([0.004, 0.002, 0.003, 0.002])
 CATEGORIES = ("complaint", "return", "warranty", "praise", "suggestion")
 _RATE_PER_UNIT = np.array([2.0, 0.6, 0.4, 1.0, 0.5]) / 1000
-_FLAGGED_FACTOR = np.array([8.0, 5.0, 5.0, 0.5, 1.0])
+FLAGGED_FACTOR = np.array([15.0, 8.0, 8.0, 0.5, 1.0])
 _TEXT = {
     "complaint": (
         "The {product} from lot {lot} arrived with a rough surface and visible marks.",
@@ -182,8 +182,8 @@ def build_quality(plant: Plant, plan: FaultPlan, tl: Timeline, cfg: SynthConfig)
         flagged = (lots["product_id"].to_numpy() == plan.complaint_product) & (
             lots["revision"].to_numpy() == plan.complaint_revision
         )
-    rate = np.where(flagged[:, None], _RATE_PER_UNIT * _FLAGGED_FACTOR, _RATE_PER_UNIT)
-    rate = rate * np.where(np.arange(5) < 3, 1.0 + 1.5 * lot_shift[:, None], 1.0)
+    rate = np.where(flagged[:, None], _RATE_PER_UNIT * FLAGGED_FACTOR, _RATE_PER_UNIT)
+    rate = rate * np.where(np.arange(5) < 3, 1.0 + 0.5 * lot_shift[:, None], 1.0)
     counts = rng.poisson(shipped[:, None] * rate)
     lot_i = np.repeat(np.repeat(np.arange(lots.height), 5), counts.ravel())
     cat_i = np.repeat(np.tile(np.arange(5), lots.height), counts.ravel())
