@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import duckdb
+import polars as pl
 import pytest
 
-from tests.twin.core_rows import insert
+from tests.twin.core_rows import insert, insert_frame
 from twin_core.rebuild import rebuild
 from twin_core.settings import Settings
 from twin_core.twin import machines
@@ -135,3 +136,99 @@ def test_event_open_at_the_as_of_cut_ends_there(
     rebuild(mem_db, settings, date(2026, 3, 1), builder_list=[machines.build])
     got = mem_db.execute("select day, running_s from twin.machine_day").fetchall()
     assert got == [(date(2026, 3, 1), 4 * 3600.0)]
+
+
+def _sensor_plant(con: duckdb.DuckDBPyConnection) -> None:
+    """Machine M1 running 8 days with a vibration sensor (alarm 7.1) that climbs from 2 to 5 mm/s
+    over the last two days, and a temperature sensor stuck at 52.5 from 06:00 to 14:00 on that day;
+    readings every 10 minutes."""
+    insert(
+        con,
+        "machines",
+        [
+            {
+                "machine_id": "M1",
+                "line_id": "L1",
+                "site_id": "S1",
+                "name": "press",
+                "machine_type": "press",
+                "line_position": 1,
+                "ideal_cycle_time_s": 1.0,
+            }
+        ],
+    )
+    insert(
+        con,
+        "sensors",
+        [
+            {
+                "sensor_id": "VIB",
+                "machine_id": "M1",
+                "metric": "vibration",
+                "unit": "mm/s",
+                "valid_min": 0.0,
+                "valid_max": 50.0,
+                "alarm_high": 7.1,
+            },
+            {
+                "sensor_id": "TMP",
+                "machine_id": "M1",
+                "metric": "temperature",
+                "unit": "degC",
+                "valid_min": -20.0,
+                "valid_max": 200.0,
+                "alarm_high": 70.0,
+            },
+        ],
+    )
+    insert(
+        con,
+        "machine_events",
+        [
+            {
+                "machine_id": "M1",
+                "start_ts": datetime(2026, 2, 22),
+                "end_ts": datetime(2026, 3, 3),
+                "state": "running",
+            }
+        ],
+    )
+    ts_ = pl.datetime_range(datetime(2026, 2, 23), datetime(2026, 3, 2, 23, 50), "10m", eager=True)
+    wiggle = (pl.int_range(0, ts_.len(), eager=True) % 3 - 1).cast(pl.Float64) * 0.05
+    hours_left = (datetime(2026, 3, 3) - ts_).dt.total_seconds() / 3600
+    vib = pl.Series([2.0] * ts_.len()) + wiggle + (48 - hours_left).clip(0, 48) / 48 * 3.0
+    tmp = (pl.Series([50.0] * ts_.len()) + wiggle * 4).to_list()
+    stuck = [datetime(2026, 3, 2, 6) <= t < datetime(2026, 3, 2, 14) for t in ts_.to_list()]
+    tmp = [52.5 if s else v for s, v in zip(stuck, tmp, strict=True)]
+    readings = pl.concat(
+        [
+            pl.DataFrame({"sensor_id": "VIB", "ts": ts_, "value": vib}),
+            pl.DataFrame({"sensor_id": "TMP", "ts": ts_, "value": tmp}),
+        ]
+    ).with_columns(quality=pl.lit("good"))
+    insert_frame(con, "sensor_readings", readings)
+
+
+def test_rising_vibration_in_core_readings_flags_the_machine_with_a_limit_date(
+    mem_db: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    """Vibration at 5 climbing 1.5 mm/s a day reaches 7.1 about 1.4 days after the cut: on 2026-03-04."""
+    _sensor_plant(mem_db)
+    rebuild(mem_db, settings, DAY, builder_list=[machines.build])
+    got = mem_db.execute(
+        "select anomalies, predicted_limit_date, worst_sensor_id, sensor_faults "
+        "from twin.machine_health where machine_id = 'M1'"
+    ).fetchall()
+    assert got == [(1, date(2026, 3, 4), "VIB", 1)]
+
+
+def test_flat_temperature_in_core_readings_is_a_stuck_sensor(
+    mem_db: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    """A temperature repeating 52.5 for eight hours of the as-of day is reported stuck since 06:00."""
+    _sensor_plant(mem_db)
+    rebuild(mem_db, settings, DAY, builder_list=[machines.build])
+    got = mem_db.execute(
+        "select sensor_id, status, since from twin.sensor_status order by sensor_id"
+    ).fetchall()
+    assert got == [("TMP", "stuck", datetime(2026, 3, 2, 6)), ("VIB", "ok", None)]
