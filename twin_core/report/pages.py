@@ -203,12 +203,19 @@ def quality_html(
         *header(data, f"Quality report, {data.snapshot.as_of}", QUALITY_LINKS),
         el("h2", "Control charts"),
         _grid(figures.control_figures(data, limit=12)),
-        el("h3", "Rule violations"),
+        el("h3", "Rule violations by series and rule"),
         frame_table(
-            None if viol is None else viol.sort("product_id", "characteristic", "lot_id", "rule"),
+            _violation_summary(viol),
             source="history.spc_violations",
             what="SPC violations",
             limit=100,
+        ),
+        el("h3", "Latest rule violations"),
+        frame_table(
+            None if viol is None else _latest(viol),
+            source="history.spc_violations",
+            what="SPC violations",
+            limit=40,
         ),
         el("h2", "Capability"),
         frame_table(
@@ -221,13 +228,53 @@ def quality_html(
         el("p", "Cpk below 1.33 gets a quality instruction.", class_="note"),
         el("h2", "Lots on hold"),
         frame_table(
-            data.table("lots_to_hold"),
+            _sorted(data.table("lots_to_hold"), "flagged_at", descending=True),
             source="history.lots_to_hold",
             what="Lots to hold",
             limit=200,
         ),
+        el("h2", "Sensor drift that predicts quality"),
+        frame_table(
+            _sorted(data.table("quality_drift"), "p_value"),
+            source="history.quality_drift",
+            what="Quality drift",
+            columns=[
+                "machine_id",
+                "metric",
+                "product_id",
+                "characteristic",
+                "link",
+                "direction",
+                "first_alarm_ts",
+                "alarm_lots",
+                "max_ewma",
+                "p_value",
+                "predicted_shift",
+                "lead_hours",
+            ],
+        ),
         el("h2", "Customer feedback by revision"),
         _grid(figures.feedback_pareto(data)),
+        el("h3", "Revisions tested against their siblings"),
+        frame_table(
+            _sorted(data.table("revision_flags"), "p_value"),
+            source="history.revision_flags",
+            what="Revision flags",
+            columns=[
+                "product_id",
+                "revision",
+                "flagged",
+                "complaints",
+                "units_shipped",
+                "rate_per_1000_units",
+                "sibling_rate_per_1000_units",
+                "test",
+                "p_value",
+                "themes",
+                "lines",
+            ],
+        ),
+        el("h3", "Feedback per revision and category"),
         _feedback_table(data),
         el("h3", "Recent complaints, returns and warranty claims"),
         frame_table(
@@ -263,6 +310,41 @@ def quality_html(
         data_docs_link(validation_dir, report_dir),
     ]
     return page(f"Quality report {data.snapshot.as_of}", body)
+
+
+def _violation_summary(viol: pl.DataFrame | None) -> pl.DataFrame | None:
+    """One row per product, characteristic and rule: firings, lots and the last one."""
+    if viol is None or viol.is_empty():
+        return viol
+    return (
+        viol.group_by("product_id", "characteristic", "rule")
+        .agg(
+            pl.len().alias("firings"),
+            pl.col("lot_id").n_unique().alias("lots"),
+            pl.col("ts").max().alias("last_ts"),
+        )
+        .sort(
+            "firings",
+            "product_id",
+            "characteristic",
+            "rule",
+            descending=[True, False, False, False],
+        )
+    )
+
+
+def _latest(viol: pl.DataFrame) -> pl.DataFrame:
+    if viol.is_empty() or "ts" not in viol.columns:
+        return viol
+    return viol.sort(
+        "ts",
+        "product_id",
+        "characteristic",
+        "lot_id",
+        "rule",
+        descending=[True, False, False, False, False],
+        nulls_last=True,
+    )
 
 
 def _feedback_table(data: ReportData) -> Html:
