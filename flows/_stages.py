@@ -12,6 +12,7 @@ A stage that exists and fails raises, so the stages after it (publish last) do n
 
 from __future__ import annotations
 
+import errno
 import importlib
 import time
 from collections.abc import Callable
@@ -19,11 +20,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+import duckdb
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 
 from twin_core.settings import Settings, get_settings
+from twin_core.warehouse import WarehouseError
 
 # stage -> (module, function). The signatures the flows call:
 #   ingest_landing(settings, *, sources=None, progress=None) -> IngestResult
@@ -73,6 +76,28 @@ def entry_point(stage: str) -> Callable[..., Any] | None:
     return fn if callable(fn) else None
 
 
+_TRANSIENT_ERRNO = {errno.EAGAIN, errno.EBUSY, errno.EIO, errno.EINTR, errno.ETIMEDOUT}
+
+
+def is_transient(exc: object) -> bool:
+    """An error worth a retry: a file locked for a moment, an interrupted or failed read.
+    A missing folder, a bad mapping or bad data fail at once (a retry cannot fix them)."""
+    if isinstance(exc, WarehouseError):
+        return "locked" in str(exc)
+    if isinstance(exc, duckdb.IOException):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNO
+
+
+def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect's retry condition: retry only transient I/O errors."""
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:
+        return False
+    return is_transient(exc)
+
+
 def available_stages() -> dict[str, bool]:
     return {s: entry_point(s) is not None for s in NIGHTLY_STAGES}
 
@@ -96,7 +121,13 @@ def _attr(obj: Any, *names: str) -> Any:
     return None
 
 
-@task(name="ingest", retries=2, retry_delay_seconds=10, cache_policy=NONE)
+@task(
+    name="ingest",
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NONE,
+)
 def ingest_stage(sites: list[str]) -> StageOutcome:
     """Load new landing files into raw (files already seen are skipped by content hash)."""
     fn = entry_point("ingest")
@@ -105,19 +136,17 @@ def ingest_stage(sites: list[str]) -> StageOutcome:
     started = time.perf_counter()
     result = fn(settings_for(sites))
     batch_id = _attr(result, "batch_id")
-    markdown = _attr(result, "markdown", "reconciliation_markdown")
-    if callable(markdown):
-        markdown = markdown()
-    if markdown:
+    to_markdown = _attr(result, "to_markdown")
+    if callable(to_markdown):
         create_markdown_artifact(
-            markdown=str(markdown), key="ingest-reconciliation", description=f"batch {batch_id}"
+            markdown=str(to_markdown()),
+            key="ingest-reconciliation",
+            description=f"ingest batch {batch_id or '(nothing new)'}",
         )
+    summary = _attr(result, "summary")
+    detail = str(summary()) if callable(summary) else f"batch {batch_id}"
     return StageOutcome(
-        "ingest",
-        "completed",
-        time.perf_counter() - started,
-        detail=f"batch {batch_id}",
-        values={"batch_id": batch_id},
+        "ingest", "completed", time.perf_counter() - started, detail, {"batch_id": batch_id}
     )
 
 
@@ -159,7 +188,13 @@ def rebuild_stage(sites: list[str], as_of: date) -> StageOutcome:
     )
 
 
-@task(name="report", retries=1, retry_delay_seconds=5, cache_policy=NONE)
+@task(
+    name="report",
+    retries=1,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NONE,
+)
 def report_stage(sites: list[str], as_of: date, snapshot_id: int | None) -> StageOutcome:
     """Write the department instructions and the quality report for the snapshot."""
     fn = entry_point("report")
@@ -190,7 +225,13 @@ def report_stage(sites: list[str], as_of: date, snapshot_id: int | None) -> Stag
     )
 
 
-@task(name="publish", retries=2, retry_delay_seconds=10, cache_policy=NONE)
+@task(
+    name="publish",
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NONE,
+)
 def publish_stage(sites: list[str]) -> StageOutcome:
     """Swap a fresh read-only plant.duckdb in (atomic; readers keep the old file)."""
     fn = entry_point("publish")

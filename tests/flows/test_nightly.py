@@ -10,14 +10,24 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from flows import _stages
 from flows.nightly import backfill, default_as_of, nightly
 from flows.params import BackfillParams, NightlyParams
+from twin_core.cli import app
 from twin_core.publish import publish
 from twin_core.runlock import LockBusy
 from twin_core.settings import Settings
 from twin_core.warehouse import open_warehouse
+
+
+@pytest.fixture
+def home(settings: Settings) -> Settings:
+    """A TWIN_HOME as `twin init` leaves it: landing folders and the warehouse schema."""
+    result = CliRunner().invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    return settings
 
 
 def test_default_as_of_is_the_plant_day_before_the_scheduled_start() -> None:
@@ -35,7 +45,7 @@ def test_default_as_of_follows_the_plant_timezone_not_utc() -> None:
 
 
 def test_a_stage_not_built_is_reported_as_skipped(
-    prefect_api: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    prefect_api: None, home: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A stage whose module does not exist is skipped with its name, never reported done."""
     monkeypatch.setitem(_stages.ENTRY_POINTS, "publish", ("twin_core.not_built_yet", "publish"))
@@ -44,7 +54,7 @@ def test_a_stage_not_built_is_reported_as_skipped(
     assert stage.status == "skipped"
     assert "twin_core.not_built_yet.publish" in stage.detail
     assert "publish" in summary.skipped
-    assert not settings.published_path.exists()
+    assert not home.published_path.exists()
 
 
 def test_a_broken_stage_module_fails_instead_of_being_skipped(
@@ -59,24 +69,24 @@ def test_a_broken_stage_module_fails_instead_of_being_skipped(
 
 
 def test_a_failed_stage_leaves_the_published_file_untouched(
-    prefect_api: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    prefect_api: None, home: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the rebuild fails, publish does not run and plant.duckdb stays the same file."""
-    with open_warehouse(settings):
+    with open_warehouse(home):
         pass
-    publish(settings)
-    before = os.stat(settings.published_path)
+    publish(home)
+    before = os.stat(home.published_path)
     monkeypatch.setitem(
         _stages.ENTRY_POINTS, "rebuild", ("tests.flows._doubles", "failing_rebuild")
     )
     with pytest.raises(OSError, match="no space left"):
         nightly(NightlyParams(as_of=date(2026, 1, 5)))
-    after = os.stat(settings.published_path)
+    after = os.stat(home.published_path)
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
 def test_a_second_nightly_on_the_same_home_fails_naming_the_first(
-    prefect_api: None, settings: Settings
+    prefect_api: None, home: Settings
 ) -> None:
     """While another process holds TWIN_HOME, a nightly that may not wait fails before any stage."""
     code = textwrap.dedent(
@@ -84,7 +94,7 @@ def test_a_second_nightly_on_the_same_home_fails_naming_the_first(
         import time
         from twin_core.runlock import home_lock
         from twin_core.settings import Settings
-        with home_lock(Settings(home={str(settings.home)!r}), "nightly 2026-01-04"):
+        with home_lock(Settings(home={str(home.home)!r}), "nightly 2026-01-04"):
             print("held", flush=True)
             time.sleep(60)
         """
@@ -97,10 +107,10 @@ def test_a_second_nightly_on_the_same_home_fails_naming_the_first(
     finally:
         holder.kill()
         holder.wait()
-    assert not settings.published_path.exists()
+    assert not home.published_path.exists()
 
 
-def test_backfill_runs_one_nightly_per_day_in_order(prefect_api: None, settings: Settings) -> None:
+def test_backfill_runs_one_nightly_per_day_in_order(prefect_api: None, home: Settings) -> None:
     """Three days give three nightlies, oldest first."""
     done = backfill(BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5)))
     expected = [date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 5)]
@@ -108,7 +118,7 @@ def test_backfill_runs_one_nightly_per_day_in_order(prefect_api: None, settings:
 
 
 def test_backfill_stops_at_the_first_failed_day(
-    prefect_api: None, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    prefect_api: None, home: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A failing day fails the backfill; no later day runs on top of it."""
     monkeypatch.setitem(
@@ -116,4 +126,4 @@ def test_backfill_stops_at_the_first_failed_day(
     )
     with pytest.raises(OSError, match="2026-01-03"):
         backfill(BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5)))
-    assert not settings.published_path.exists()
+    assert not home.published_path.exists()
