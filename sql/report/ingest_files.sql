@@ -1,4 +1,4 @@
--- Ingest reconciliation by source up to $end: one row per source.
+-- Ingest reconciliation by source up to $built: one row per source.
 select
     source,
     count(*) as files,
@@ -8,6 +8,6 @@ select
     sum(rows_quarantined) as rows_quarantined,
     max(ingested_at) as last_ingested_at,
 from ingest.files
-where ingested_at < $end
+where ingested_at <= $built
 group by all
 order by source

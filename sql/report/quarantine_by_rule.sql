@@ -1,4 +1,5 @@
--- Quarantined rows by source, stage and rule, up to $end: one row per combination.
+-- Quarantined rows by source, stage and rule, recorded by the time the snapshot was built ($built:
+-- bookkeeping times are wall-clock, not plant days): one row per combination.
 select
     source,
     stage,
@@ -7,6 +8,6 @@ select
     count(distinct file) as files,
     min(reason) as example_reason,
 from quality.quarantine
-where quarantined_at < $end
+where quarantined_at <= $built
 group by all
 order by rows_quarantined desc, source, rule

@@ -8,6 +8,6 @@ select
     reason,
     raw_values,
 from quality.quarantine
-where quarantined_at < $end
+where quarantined_at <= $built
 order by quarantined_at desc, source, file, "row"
 limit 20

@@ -1,10 +1,10 @@
--- Validation results of the latest run per source up to $end: one row per expectation.
+-- Validation results of the latest run per source up to $built: one row per expectation.
 with latest as (
     select
         source,
         max(validated_at) as validated_at,
     from quality.validation_runs
-    where validated_at < $end
+    where validated_at <= $built
     group by all
 ),
 

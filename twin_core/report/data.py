@@ -3,9 +3,10 @@ the charts need, as polars frames.
 
 Grain: one ``ReportData`` per snapshot. History tables are read by ``snapshot_id``; master
 data and dated rows (planned stops ahead, open purchase orders, inspections, defects,
-feedback, quarantine, validation) come from ``sql/report/<name>.sql`` bounded by the end of
-the snapshot's as-of day, so a report rebuilt later for the same snapshot shows the same
-numbers as long as core has not been corrected in between. A table that does not exist is
+feedback) come from ``sql/report/<name>.sql`` bounded by the end of the snapshot's as-of
+day, and bookkeeping (quarantine, validation, ingest files) by the snapshot's build time, so
+a report rebuilt later for the same snapshot shows the same numbers as long as core has not
+been corrected in between. A table that does not exist is
 ``None`` and its section says "not available"; nothing here raises on a missing table.
 """
 
@@ -220,7 +221,16 @@ def run_report_query(
     since, _ = day_bounds_utc(
         snapshot.as_of - timedelta(days=LOOKBACK_DAYS.get(name, 30) - 1), snapshot.timezone
     )
-    bound: dict[str, Any] = {"as_of": snapshot.as_of, "start": end, "end": end, "since": since}
+    # Bookkeeping (quarantine, validation, ingest) is stamped with wall-clock time, so it is
+    # bounded by when the snapshot was built, not by the plant day.
+    built = snapshot.created_at or datetime(9999, 12, 31)
+    bound: dict[str, Any] = {
+        "as_of": snapshot.as_of,
+        "start": end,
+        "end": end,
+        "since": since,
+        "built": built,
+    }
     used = {k: v for k, v in bound.items() if f"${k}" in sql}
     try:
         return fetch_polars(con, sql, used)
