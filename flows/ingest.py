@@ -1,0 +1,184 @@
+"""The ``ingest`` flow: new landing files into raw, one task per source.
+
+Grain: one flow run per ingest; one task run per selected source that has files (plus a
+start and a finish task), so the UI shows each source's files and counts. The run
+publishes a Markdown artifact ``ingest-reconciliation`` (rows read = loaded + quarantined,
+per file). Its final state says whether anything was quarantined: ``Completed`` when
+nothing was, ``Completed with quarantine`` (a completed state, named so) when something
+was, and ``Failed`` in strict mode (``strict`` or TWIN_STRICT_INGEST) after the good rows
+are loaded. I/O errors (a file vanishing, a locked warehouse) are retried; anything else
+fails the task at once.
+
+The nightly calls ``twin_core.ingest.ingest_landing`` in its own stage; this flow is for
+ingesting on its own (the ``ingest-hourly`` deployment, or a run from the UI).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import duckdb
+from prefect import Task, flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NONE
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.states import Completed, Failed
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from twin_core.contracts import SOURCES
+from twin_core.ingest import (
+    FileResult,
+    IngestPlan,
+    IngestResult,
+    finish_ingest,
+    ingest_source,
+    start_ingest,
+)
+from twin_core.ingest.discover import discover
+from twin_core.runlock import home_lock
+from twin_core.settings import get_settings
+from twin_core.warehouse import WarehouseError
+
+
+def _known_source(name: str) -> str:
+    if name not in SOURCES:
+        raise ValueError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
+    return name
+
+
+SourceName = Annotated[
+    str, AfterValidator(_known_source), Field(json_schema_extra={"enum": list(SOURCES)})
+]
+
+
+class IngestParams(BaseModel):
+    """What to ingest; unknown fields are refused when the run is created."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sources: list[SourceName] = Field(
+        default_factory=list, description="Sources to ingest; empty: every source."
+    )
+    strict: bool | None = Field(
+        default=None,
+        description="Fail the run when anything was quarantined (after loading the good rows); "
+        "default: the TWIN_STRICT_INGEST setting.",
+    )
+    retry_quarantined: bool = Field(
+        default=False,
+        description="Read again files that were quarantined whole and have not changed "
+        "(after fixing a mapping file, say).",
+    )
+    lock_wait_s: int = Field(
+        default=600,
+        ge=0,
+        le=24 * 3600,
+        description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
+    )
+
+
+def _io_error(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry only what another attempt can fix: I/O and a warehouse another process holds."""
+    return isinstance(state.data, OSError | duckdb.IOException | WarehouseError)
+
+
+@task(
+    name="start-ingest",
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=_io_error,
+    cache_policy=NONE,
+)
+def start_task(sources: list[str], retry_quarantined: bool) -> tuple[IngestPlan, list[str]]:
+    """Check the request, name the batch, and list the sources that have files."""
+    settings = get_settings()
+    plan = start_ingest(settings, sources or None, retry_quarantined=retry_quarantined)
+    with_files = [s for s in plan.sources if discover(settings.landing_dir, [s])]
+    if plan.unknown_folders:
+        get_run_logger().warning(
+            "folders in landing/ that are no source (not read): %s", list(plan.unknown_folders)
+        )
+    return plan, with_files
+
+
+@task(
+    name="ingest-source",
+    task_run_name="ingest-{source}",
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=_io_error,
+    cache_policy=NONE,
+)
+def source_task(plan: IngestPlan, source: str) -> list[FileResult]:
+    """Load the new files of one source (files that committed before a retry are skipped)."""
+    logger = get_run_logger()
+
+    def log(f: FileResult) -> None:
+        if f.status == "quarantined":
+            logger.warning("%s: quarantined whole: %s", f.file, f.reason)
+        elif f.status == "skipped" and f.noteworthy:
+            logger.info("%s: skipped: %s", f.file, f.reason)
+        elif f.status == "loaded":
+            logger.info(
+                "%s: %s rows read, %s loaded, %s quarantined%s (%.1f s)",
+                f.file,
+                f"{f.rows_read:,}",
+                f"{f.rows_loaded:,}",
+                f"{f.rows_quarantined:,}",
+                f"; extra columns {list(f.extra_columns)}" if f.extra_columns else "",
+                f.seconds,
+            )
+
+    return ingest_source(get_settings(), plan, source, progress=log)
+
+
+@task(
+    name="finish-ingest",
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=_io_error,
+    cache_policy=NONE,
+)
+def finish_task(plan: IngestPlan, files: list[FileResult]) -> IngestResult:
+    """Close the batch with its totals."""
+    return finish_ingest(get_settings(), plan, files)
+
+
+@flow(name="ingest")
+def ingest(params: IngestParams = IngestParams()) -> State[Any]:
+    """Load new landing files into raw, one task per source, with a reconciliation artifact.
+
+    Args:
+        params: sources (default all), strict mode, retry of quarantined files, lock wait.
+    """
+    logger = get_run_logger()
+    settings = get_settings()
+    strict = settings.strict_ingest if params.strict is None else params.strict
+    files: list[FileResult] = []
+    with home_lock(settings, "ingest", wait_s=params.lock_wait_s):
+        plan, with_files = start_task(list(params.sources), params.retry_quarantined)
+        try:
+            for source in with_files:
+                files += source_task(plan, source)
+        finally:
+            # Files that committed form a complete batch even when a source failed.
+            result = finish_task(plan, files)
+            create_markdown_artifact(
+                markdown=result.to_markdown(),
+                key="ingest-reconciliation",
+                description=f"ingest batch {result.batch_id or '(nothing new)'}",
+            )
+    summary = result.summary()
+    logger.info(summary)
+    data = {"batch_id": result.batch_id, "totals": result.totals.__dict__}
+    if not result.reconciles:  # cannot happen unless the library is broken: say so loudly
+        return Failed(message=f"reconciliation does not hold: {summary}", data=data)
+    if not result.quarantined_anything:
+        return Completed(message=summary, data=data)
+    if strict:
+        return Failed(
+            message=f"strict ingest: input was quarantined (the good rows are loaded): {summary}",
+            data=data,
+        )
+    logger.warning("input was quarantined: see quality.quarantine and the artifact")
+    return Completed(name="Completed with quarantine", message=summary, data=data)
