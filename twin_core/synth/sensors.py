@@ -17,7 +17,6 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 from scipy.signal import lfilter
 
 from twin_core.synth.config import SENSOR_BLOCK, SynthConfig
@@ -28,12 +27,14 @@ from twin_core.synth.timeline import Timeline
 
 TAU_S = 900.0
 QUALITY = pa.array(["good", "uncertain", "bad"])
+# Ids and quality flags travel dictionary-encoded (a block's ids are a few strings
+# repeated 86,400 times); files store them as plain UTF-8 strings.
 READINGS_SCHEMA = pa.schema(
     [
-        ("sensor_id", pa.string()),
+        ("sensor_id", pa.dictionary(pa.int32(), pa.string())),
         ("ts", pa.timestamp("us")),
         ("value", pa.float64()),
-        ("quality", pa.string()),
+        ("quality", pa.dictionary(pa.int8(), pa.string())),
     ]
 )
 
@@ -76,12 +77,14 @@ class SensorGenerator:
         for i, mid in enumerate(uniq):  # a handful of machines per block
             starts, codes = self._states[mid]
             per_machine[i] = codes[np.searchsorted(starts, ts, side="right") - 1]
-        state = per_machine[np.array([uniq.index(m) for m in machines])].astype(np.intp)
+        per_machine_idx = per_machine.astype(np.intp)  # take() with int8 indices converts per call
+        row_of = [uniq.index(m) for m in machines]
 
         levels = sp.select([f"level_{i}" for i in range(5)]).to_numpy()
         noise = sp.select([f"noise_{i}" for i in range(5)]).to_numpy()
-        value = np.take_along_axis(levels, state, axis=1)
-        sd = np.take_along_axis(noise, state, axis=1)
+        value = np.empty((n_s, n_t))
+        for i in range(n_s):  # one whole-day vector per sensor of the block
+            value[i] = levels[i].take(per_machine_idx[row_of[i]])
         metric = sp["metric"].to_numpy()
         ids = sp["sensor_id"].to_list()
 
@@ -100,13 +103,18 @@ class SensorGenerator:
                 value[ids.index(plan.drift_sensor)] += plan.drift_excess(ts)
             if plan.bearing_sensor in ids:
                 value[ids.index(plan.bearing_sensor)] *= plan.bearing_factor(ts)
-        value += sd * rng.standard_normal((n_s, n_t))
-        value = np.clip(
-            value, sp["valid_min"].to_numpy()[:, None], sp["valid_max"].to_numpy()[:, None]
+        z = rng.standard_normal((n_s, n_t), dtype=np.float32)
+        for i in range(n_s):
+            value[i] += noise[i].take(per_machine_idx[row_of[i]]) * z[i]
+        np.clip(
+            value,
+            sp["valid_min"].to_numpy()[:, None],
+            sp["valid_max"].to_numpy()[:, None],
+            out=value,
         )
-        value = np.round(value, 3)
+        np.round(value, 3, out=value)
 
-        keep = np.ones((n_s, n_t), bool)
+        keep: npt.NDArray[np.bool_] | None = None
         if plan.enabled:
             if plan.stuck_sensor in ids:
                 row = ids.index(plan.stuck_sensor)
@@ -114,26 +122,41 @@ class SensorGenerator:
                 if inside.any():
                     value[row, inside] = value[row, np.flatnonzero(inside)[0]]
             if plan.dropout_sensor in ids:
+                keep = np.ones((n_s, n_t), bool)
                 keep[ids.index(plan.dropout_sensor)] = (ts < plan.dropout.start) | (
                     ts >= plan.dropout.end
                 )
-        quality = np.where(rng.random((n_s, n_t)) < 5e-4, 1, 0).astype(np.int8)
+        # About one reading in 2,000 is flagged uncertain by the historian.
+        quality = np.zeros(n_s * n_t, np.int8)
+        quality[rng.integers(0, n_s * n_t, int(rng.binomial(n_s * n_t, 5e-4)))] = 1
 
-        flat = keep.ravel()
-        sensor_idx = np.repeat(np.arange(n_s, dtype=np.int32), n_t)[flat]
-        start_us = int(
-            (
-                datetime.combine(self.cfg.start, datetime.min.time()) - datetime(1970, 1, 1)
-            ).total_seconds()
+        start_us = (
+            int(
+                (
+                    datetime.combine(self.cfg.start, datetime.min.time()) - datetime(1970, 1, 1)
+                ).total_seconds()
+            )
             * 1_000_000
         )
-        ts_us = (start_us + np.tile(ts, n_s)[flat] * 1_000_000).astype("datetime64[us]")
+        sensor_idx = np.repeat(np.arange(n_s, dtype=np.int32), n_t)
+        ts_all = np.tile(start_us + ts * 1_000_000, n_s)
+        flat_value = value.ravel()
+        if keep is not None:
+            flat = keep.ravel()
+            sensor_idx, ts_all, flat_value, quality = (
+                sensor_idx[flat],
+                ts_all[flat],
+                flat_value[flat],
+                quality[flat],
+            )
         return pa.table(
             {
-                "sensor_id": pc.take(pa.array(ids, pa.string()), pa.array(sensor_idx)),
-                "ts": pa.array(ts_us, pa.timestamp("us")),
-                "value": pa.array(value.ravel()[flat]),
-                "quality": pc.take(QUALITY, pa.array(quality.ravel()[flat])),
+                "sensor_id": pa.DictionaryArray.from_arrays(
+                    pa.array(sensor_idx), pa.array(ids, pa.string())
+                ),
+                "ts": pa.array(ts_all.view("datetime64[us]")),
+                "value": pa.array(flat_value),
+                "quality": pa.DictionaryArray.from_arrays(pa.array(quality), QUALITY),
             },
             schema=READINGS_SCHEMA,
         )

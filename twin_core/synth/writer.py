@@ -98,12 +98,16 @@ class ReadingsWriter:
         self._pq: pq.ParquetWriter | None = None
         self._fh: IO[bytes] | None = None
         if fmt == "parquet":
+            # Measured on a bench block: zstd level 1 with plain doubles is both smaller and
+            # faster than byte-stream-split for 3-decimal readings; delta-encoded timestamps.
             self._pq = pq.ParquetWriter(
                 path,
                 READINGS_SCHEMA,
                 compression="zstd",
+                compression_level=1,
                 use_dictionary=["sensor_id", "quality"],
-                column_encoding={"ts": "DELTA_BINARY_PACKED", "value": "BYTE_STREAM_SPLIT"},
+                column_encoding={"ts": "DELTA_BINARY_PACKED"},
+                store_schema=False,
             )
         else:
             self._fh = path.open("wb")
@@ -115,7 +119,9 @@ class ReadingsWriter:
             assert self._fh is not None
             df = pl.from_arrow(table)
             assert isinstance(df, pl.DataFrame)
-            df = df.with_columns(pl.col("ts").dt.strftime(TS_FORMAT))
+            df = df.with_columns(
+                pl.col("sensor_id", "quality").cast(pl.String), pl.col("ts").dt.strftime(TS_FORMAT)
+            )
             if self.fmt == "csv":
                 df.write_csv(self._fh, include_header=self.rows == 0)
             else:
@@ -131,4 +137,22 @@ class ReadingsWriter:
 
 def readings_table(df: pl.DataFrame) -> pa.Table:
     """A (possibly dirtied) readings frame back to the writer's Arrow schema."""
-    return df.select(READINGS_SCHEMA.names).to_arrow().cast(READINGS_SCHEMA)
+    plain = df.select(READINGS_SCHEMA.names).with_columns(
+        pl.col("sensor_id", "quality").cast(pl.String)
+    )
+    t = plain.to_arrow()
+    return pa.table(
+        {
+            "sensor_id": t["sensor_id"]
+            .cast(pa.string())
+            .dictionary_encode()
+            .cast(READINGS_SCHEMA.field("sensor_id").type),
+            "ts": t["ts"],
+            "value": t["value"],
+            "quality": t["quality"]
+            .cast(pa.string())
+            .dictionary_encode()
+            .cast(READINGS_SCHEMA.field("quality").type),
+        },
+        schema=READINGS_SCHEMA,
+    )
