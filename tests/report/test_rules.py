@@ -683,3 +683,24 @@ def test_stockout_with_nothing_on_order_and_no_order_date_gets_an_order_item(
         "Place a purchase order for material MAT3 with supplier SUP1 now: it runs out on 2026-03-13 and nothing is on order."
     ]
     assert [i.action for i in items] == expected
+
+
+def test_machine_reaching_its_limit_tomorrow_is_stopped_first_thing(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """A limit date of tomorrow with no planned stop before it is priority 1, due tomorrow."""
+    machines(insert)
+    insert(
+        "history.machine_health",
+        [
+            {
+                "machine_id": "M1",
+                "line_id": "L1",
+                "health_score": 0.05,
+                "predicted_limit_date": TOMORROW,
+            }
+        ],
+    )
+    item = _of(compute_instructions(load()), "maintenance")[0]
+    expected = "Stop and service machine M1 on line L1 at the first chance on 2026-03-11: it is predicted to reach its limit on 2026-03-11 and no planned stop comes first."
+    assert (item.priority, item.due_date, item.action) == (1, TOMORROW, expected)

@@ -26,6 +26,7 @@ from twin_core.report.rules._common import (
 # A machine below this health score (1 healthy .. 0 at its limits) gets an item even
 # without a predicted limit date.
 HEALTH_THRESHOLD = 0.7
+URGENT_HEALTH = 0.2
 # Effect on line output: a bottleneck's lost hour is the line's lost hour.
 EFFECT_OTHER, EFFECT_BOTTLENECK, EFFECT_SHORT_BOTTLENECK = 1.0, 2.0, 3.0
 
@@ -94,10 +95,19 @@ def _machine_items(data: ReportData, outlooks: list[LineOutlook]) -> list[Instru
             )
             due = slot.start.date()
         else:
-            action = f"Schedule a maintenance stop for {where}{before}; no planned stop fits"
-            due = max(snap.tomorrow, limit - timedelta(days=1)) if limit else snap.tomorrow
-            if not limit:
-                due = snap.as_of + timedelta(days=7)
+            if limit is not None and limit <= snap.tomorrow:
+                action = (
+                    f"Stop and service {where} at the first chance on {snap.tomorrow}: it is "
+                    f"predicted to reach its limit on {limit} and no planned stop comes first"
+                )
+                due = snap.tomorrow
+            else:
+                action = f"Schedule a maintenance stop for {where}{before}; no planned stop fits"
+                due = (
+                    max(snap.tomorrow, limit - timedelta(days=1))
+                    if limit
+                    else snap.as_of + timedelta(days=7)
+                )
         effect_text = "not a bottleneck"
         if outlook is not None:
             effect_text = f"bottleneck of line {outlook.line_id}"
@@ -114,7 +124,11 @@ def _machine_items(data: ReportData, outlooks: list[LineOutlook]) -> list[Instru
             f"{limit or 'none'}; evidence: {r.get('evidence') or 'none'}; effect: {effect_text}; "
             f"risk {num(risk, 2)} x effect {num(effect, 0)} = {num(score, 2)}"
         )
-        priority = 1 if score >= 1.5 else 2 if score >= 0.6 else 3
+        # A limit within two days or a machine at its limits is urgent whatever its effect.
+        imminent = (limit is not None and limit <= snap.as_of + timedelta(days=2)) or (
+            health is not None and health <= URGENT_HEALTH
+        )
+        priority = 1 if score >= 1.5 or imminent else 2 if score >= 0.6 else 3
         items.append(
             Instruction(
                 "maintenance",

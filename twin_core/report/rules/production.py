@@ -154,7 +154,8 @@ def _uncovered_items(data: ReportData) -> list[Instruction]:
         items.append(
             Instruction(
                 "production",
-                1 if first <= data.snapshot.tomorrow + timedelta(days=1) else 2,
+                # A planning task, not a line stop: the line gaps are the emergencies.
+                2 if first <= data.snapshot.tomorrow + timedelta(days=1) else 3,
                 f"Plan work orders for {num(qty)} more units of {product}{where}, the first due "
                 f"{first}: customer demand exceeds the open work orders.",
                 f"history.uncovered_demand: from {first}, cumulative demand "
