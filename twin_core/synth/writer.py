@@ -119,13 +119,14 @@ class ReadingsWriter:
             assert self._fh is not None
             df = pl.from_arrow(table)
             assert isinstance(df, pl.DataFrame)
-            df = df.with_columns(
-                pl.col("sensor_id", "quality").cast(pl.String), pl.col("ts").dt.strftime(TS_FORMAT)
-            )
             if self.fmt == "csv":
-                df.write_csv(self._fh, include_header=self.rows == 0)
+                # polars formats datetimes itself, faster than a strftime column (same bytes)
+                df.write_csv(self._fh, include_header=self.rows == 0, datetime_format=TS_FORMAT)
             else:
-                df.write_ndjson(self._fh)
+                df.with_columns(
+                    pl.col("sensor_id", "quality").cast(pl.String),
+                    pl.col("ts").dt.strftime(TS_FORMAT),
+                ).write_ndjson(self._fh)
         self.rows += table.num_rows
 
     def close(self) -> None:
