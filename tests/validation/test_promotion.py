@@ -98,19 +98,38 @@ def test_older_batch_validated_late_does_not_overwrite_newer_core_rows(
     }
 
 
-def test_within_a_batch_the_later_file_wins_a_repeated_key(
+def test_correction_in_a_later_file_of_the_same_batch_replaces_without_quarantine(
     settings: Settings, add_batch: AddBatch, query: Query
 ) -> None:
-    """Two files of one batch with the same key: the row of the later file is promoted."""
+    """Two files of one batch with the same key: a late correction, not an error; the later
+    file's row is promoted and the earlier counted as superseded."""
     rows = [
         reading("T1", value=1.0, _file="sensor_readings/a.csv", _row=1),
+        reading("T2", value=1.0, _file="sensor_readings/a.csv", _row=2),
         reading("T1", value=2.0, _file="sensor_readings/b.csv", _row=1),
     ]
     add_batch("b1", {**masters(), "sensor_readings": rows})
-    validate_batch(settings, "b1", as_of=AS_OF)
-    assert query("select value, _file from core.sensor_readings") == [
-        (2.0, "sensor_readings/b.csv")
+    result = validate_batch(settings, "b1", as_of=AS_OF)
+    assert query("select sensor_id, value, _file from core.sensor_readings order by 1") == [
+        ("T1", 2.0, "sensor_readings/b.csv"),
+        ("T2", 1.0, "sensor_readings/a.csv"),
     ]
+    assert query("select count(*) from quality.quarantine") == [(0,)]
+    assert result.counts["sensor_readings"]["superseded"] == 1
+
+
+def test_files_of_one_batch_with_disjoint_days_are_all_promoted(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """Daily files of one batch (no shared keys) are promoted whole."""
+    rows = [
+        reading("T1", "2026-03-01 00:00:00", _file="sensor_readings/d1.csv", _row=1),
+        reading("T1", "2026-03-02 00:00:00", _file="sensor_readings/d2.csv", _row=1),
+    ]
+    add_batch("b1", {**masters(), "sensor_readings": rows})
+    result = validate_batch(settings, "b1", as_of=AS_OF)
+    assert result.counts["sensor_readings"]["promoted"] == 2
+    assert query("select count(*) from core.sensor_readings") == [(2,)]
 
 
 def test_validating_a_batch_twice_changes_nothing_in_core(

@@ -56,18 +56,18 @@ def test_bad_reading_is_quarantined_with_its_rule_and_the_good_one_promoted(
     assert result.status == "passed_with_quarantine"
 
 
-def test_duplicate_key_keeps_the_later_row_and_quarantines_the_earlier(
+def test_duplicate_key_in_a_file_keeps_the_last_row_and_quarantines_the_earlier(
     settings: Settings, add_batch: AddBatch, query: Query
 ) -> None:
-    """A key repeated in the batch: the latest row is promoted, the earlier under unique_key."""
+    """A key repeated in one file: the last row is promoted, the earlier under unique_key."""
     add_batch("b1", {**masters(), "sensor_readings": [GOOD, {**GOOD, "value": 99.0}]})
     validate_batch(settings, "b1", as_of=AS_OF)
     assert query('select "row", rule, reason from quality.quarantine') == [
         (
             1,
             "unique_key",
-            f"duplicate key (sensor_id=T1, ts={DAY} 00:00:00) in this batch; "
-            "the later row sensor_readings/b1.csv row 2 is kept",
+            f"duplicate key (sensor_id=T1, ts={DAY} 00:00:00) in this file; "
+            "the later row 2 is kept",
         )
     ]
     assert query("select value, _row from core.sensor_readings") == [(99.0, 2)]

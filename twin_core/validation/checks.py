@@ -10,7 +10,8 @@ Rule names (``quality.quarantine.rule``, ``quality.validation_runs.rule``):
 
 - GX built-in expectations: ``<expectation type>:<column>``, e.g.
   ``expect_column_values_to_not_be_null:machine_id``;
-- checks GX runs as an ``UnexpectedRowsExpectation`` (a query returning the bad rows):
+- checks GX runs as a query returning the bad rows (``expect_no_unexpected_rows``, GX's
+  ``UnexpectedRowsExpectation`` counting only):
   ``unique_key`` (the contract key repeats in the batch), ``<column>_in_<source>`` (a
   reference, e.g. ``sensor_id_in_sensors``), ``column_types``, and each contract ``RowRule``
   by its name (``end_after_start``, ...).
@@ -22,9 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from difflib import get_close_matches
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import great_expectations as gx
+from great_expectations.expectations.core.unexpected_rows_expectation import (
+    UnexpectedRowsExpectation,
+)
 
 from twin_core.contracts import SOURCES, Column, Source
 from twin_core.settings import ValidationSettings
@@ -73,7 +77,7 @@ class Check:
 
     def expectation(self) -> Any:
         """A fresh GX expectation (one per suite), tagged with the rule and severity."""
-        cls = getattr(gx.expectations, _CLASS[self.kind])
+        cls = _CLASS[self.kind]
         return cls(
             **self.gx_kwargs,
             meta={"rule": self.rule, "level": self.level, "twin_severity": self.severity},
@@ -81,17 +85,39 @@ class Check:
         )
 
 
-_CLASS = {
-    "expect_table_columns_to_match_ordered_list": "ExpectTableColumnsToMatchOrderedList",
-    "expect_table_row_count_to_be_between": "ExpectTableRowCountToBeBetween",
-    "expect_column_max_to_be_between": "ExpectColumnMaxToBeBetween",
-    "expect_column_unique_value_count_to_be_between": "ExpectColumnUniqueValueCountToBeBetween",
-    "expect_column_values_to_not_be_null": "ExpectColumnValuesToNotBeNull",
-    "expect_column_values_to_be_between": "ExpectColumnValuesToBeBetween",
-    "expect_column_values_to_be_in_set": "ExpectColumnValuesToBeInSet",
-    "unexpected_rows_expectation": "UnexpectedRowsExpectation",
+class ExpectNoUnexpectedRows(UnexpectedRowsExpectation):  # type: ignore[misc]
+    """GX's UnexpectedRowsExpectation, counting only: the rows its query returns are unexpected.
+
+    The parent also fetches up to 200 of those rows, which runs the query a second time; on a
+    day of sensor readings that doubles the cost of the key check, and the rows are never read
+    here (failing rows are found by the contract's predicates). Type name:
+    ``expect_no_unexpected_rows``.
+    """
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("unexpected_rows_query.row_count",)
+
+    def _validate(
+        self,
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any] | None = None,
+        execution_engine: Any = None,
+    ) -> dict[str, Any]:
+        unexpected = metrics["unexpected_rows_query.row_count"]
+        return {"success": unexpected == 0, "result": {"observed_value": unexpected}}
+
+
+UNEXPECTED_ROWS = "expect_no_unexpected_rows"
+E: Any = gx.expectations  # its names are not re-exported for mypy
+_CLASS: dict[str, type[Any]] = {
+    "expect_table_columns_to_match_ordered_list": E.ExpectTableColumnsToMatchOrderedList,
+    "expect_table_row_count_to_be_between": E.ExpectTableRowCountToBeBetween,
+    "expect_column_max_to_be_between": E.ExpectColumnMaxToBeBetween,
+    "expect_column_unique_value_count_to_be_between": E.ExpectColumnUniqueValueCountToBeBetween,
+    "expect_column_values_to_not_be_null": E.ExpectColumnValuesToNotBeNull,
+    "expect_column_values_to_be_between": E.ExpectColumnValuesToBeBetween,
+    "expect_column_values_to_be_in_set": E.ExpectColumnValuesToBeInSet,
+    UNEXPECTED_ROWS: ExpectNoUnexpectedRows,
 }
-UNEXPECTED_ROWS = "unexpected_rows_expectation"
 
 
 def ref_name(source: str, column: str) -> str:
@@ -267,12 +293,13 @@ def row_checks(src: Source, run_id: str) -> list[Check]:
             UNEXPECTED_ROWS,
             "row",
             "error",
-            f"the key ({', '.join(src.key)}) is unique within the batch; the latest row of a "
-            "repeated key is kept, the earlier ones are quarantined",
+            f"the key ({', '.join(src.key)}) is unique within each file; of a repeated key the "
+            "last row is kept and the earlier ones quarantined (across files the later row "
+            "replaces the earlier: a late correction, not an error)",
             {
-                "unexpected_rows_query": f"select {key}, count(*) as n from {{batch}} "
-                f"group by {key} having count(*) > 1",
-                "description": f"key ({', '.join(src.key)}) unique within the batch",
+                "unexpected_rows_query": f"select _file, {key}, count(*) as n from {{batch}} "
+                f"group by _file, {key} having count(*) > 1",
+                "description": f"key ({', '.join(src.key)}) unique within each file",
             },
         )
     )

@@ -15,8 +15,9 @@ and the batch stays pending, so it is validated again once the cause is fixed.
 
 from __future__ import annotations
 
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -112,12 +113,22 @@ def validate_batch(
         as_of=as_of or plant_today(settings),
         validated_at=now.replace(tzinfo=None),
     )
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        seconds[phase] = round(now - started, 3)
+        started = now
+
     with open_warehouse(settings) as con:
         load_batch(con, batch_id)
         rows = source_rows(con, batch_id)
         check_raw_columns(con, list(SOURCES))
         ref_counts = prepare_refs(con, batch_id, run.run_id, rows, settings.validation)
         facts = batch_facts(con, settings, batch_id, rows, run.as_of, ref_counts)
+    lap("prepare")
     try:
         plans = {s: checks_for(SOURCES[s], facts[s], run.run_id, settings.validation) for s in rows}
         outcomes: dict[str, list[ExpectationOutcome]] = {}
@@ -126,7 +137,9 @@ def validate_batch(
             with gx_session(settings, run_name=f"batch {batch_id} run {run.run_id}") as gx:
                 for source, checks in plans.items():
                     outcomes[source] = run_source(gx, source, batch_id, checks, rows[source])
+                lap("gx")
                 docs = gx.build_data_docs()
+                lap("data_docs")
         with open_warehouse(settings) as con:
             con.execute("begin transaction")
             try:
@@ -135,12 +148,13 @@ def validate_batch(
             except BaseException:
                 con.execute("rollback")
                 raise
+        lap("quarantine_promote")
     finally:
         with open_warehouse(settings) as con:
             drop_refs(con, run.run_id)
     if error is not None:
         raise error
-    return result
+    return replace(result, seconds=seconds)
 
 
 def _apply(

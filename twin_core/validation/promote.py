@@ -44,11 +44,11 @@ def _may_overlap(con: duckdb.DuckDBPyConnection, src: Source, batch_id: str) -> 
     """False only if no core row can have a key of this batch (cheap: a range on the time
     column of the key uses DuckDB's zone maps)."""
     table = quote_ident(src.name)
-    timed = [c for c in src.key if src.column(c).type in ("TIMESTAMP", "DATE")]
-    if not timed:
+    timed = _time_key(src)
+    if timed is None:
         row = con.execute(f"select exists (select 1 from core.{table})").fetchone()
         return bool(row and row[0])
-    t = quote_ident(timed[0])
+    t = quote_ident(timed)
     lo_hi = con.execute(
         f"select min({t}), max({t}) from raw.{table} where _batch_id = ?", [batch_id]
     ).fetchone()
@@ -57,6 +57,33 @@ def _may_overlap(con: duckdb.DuckDBPyConnection, src: Source, batch_id: str) -> 
         return bool(row and row[0])
     row = con.execute(
         f"select exists (select 1 from core.{table} where {t} between ? and ?)", list(lo_hi)
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _time_key(src: Source) -> str | None:
+    timed = [c for c in src.key if src.column(c).type in ("TIMESTAMP", "DATE")]
+    return timed[0] if timed else None
+
+
+def files_may_share_keys(con: duckdb.DuckDBPyConnection, src: Source, batch_id: str) -> bool:
+    """Whether two files of the batch can carry the same key (a late correction inside one
+    batch), so promotion must keep only the latest row per key. Cheap: one file cannot; with a
+    time column in the key, files whose time ranges do not overlap cannot either."""
+    table = quote_ident(src.name)
+    t = _time_key(src)
+    if t is None:
+        row = con.execute(
+            f"select count(distinct _file) > 1 from raw.{table} where _batch_id = ?", [batch_id]
+        ).fetchone()
+        return bool(row and row[0])
+    tq = quote_ident(t)
+    row = con.execute(
+        f"select count(*) > 1 and bool_or(lo <= prev_hi) from ("
+        f"select lo, max(hi) over (order by lo, _file rows between unbounded preceding and 1 preceding) as prev_hi "
+        f"from (select _file, min({tq}) as lo, max({tq}) as hi from raw.{table} "
+        f"where _batch_id = ? group by _file))",
+        [batch_id],
     ).fetchone()
     return bool(row and row[0])
 
@@ -72,8 +99,10 @@ def promote(
 ) -> Promotion:
     """Upsert the batch's non-quarantined rows of ``src`` into core (call inside a transaction).
 
-    ``dedupe``: the batch repeats keys, keep only the latest row of each.
+    ``dedupe``: a file repeats keys that were not quarantined; keep only the latest row of each
+    (also done whenever files of the batch may share keys).
     """
+    dedupe = dedupe or files_may_share_keys(con, src, batch_id)
     table = quote_ident(src.name)
     cols = ", ".join(_columns(src))
     key = [quote_ident(c) for c in src.key]

@@ -2,8 +2,9 @@
 
 Grain: one quarantine row per raw row, filed under the first rule it fails (in the order of
 ``checks.row_checks``); ``reason`` lists every rule it fails. Rows sharing a contract key in
-the batch keep the latest by (_ingested_at, _file, _row); the earlier ones are quarantined
-under ``unique_key`` (only among rows that pass every other rule).
+one file keep the last; the earlier ones are quarantined under ``unique_key`` (only among rows
+that pass every other rule). A key repeated across files is a late correction, settled by
+promotion (``promote.py``).
 
 Great Expectations decides; the predicates here only find the rows. Before anything is
 written, each predicate's row count is compared with GX's unexpected count, and any
@@ -18,12 +19,14 @@ from typing import Any
 import duckdb
 
 from twin_core.contracts import Source
+from twin_core.ingest.order import latest_wins_order_by
 from twin_core.validation.checks import Check
 from twin_core.validation.facts import bind
 from twin_core.validation.results import ValidationError
 from twin_core.warehouse import quote_ident
 
-LATER_FIRST = "_ingested_at desc, _file desc, _row desc"
+# "Later" is ingest's definition (twin_core.ingest.order): _ingested_at, _file, _row.
+LATER_FIRST = latest_wins_order_by(descending=True)
 NOT_QUARANTINED = (
     "not exists (select 1 from quality.quarantine q where q.batch_id = $batch "
     "and q.source = $source and q.stage = 'validation' and q.file = r._file and q.\"row\" = r._row)"
@@ -111,8 +114,8 @@ def _key_sql(src: Source) -> str:
 
 
 def repeated_keys(con: duckdb.DuckDBPyConnection, src: Source, batch_id: str) -> int:
-    """Keys that occur more than once in the batch (what GX's ``unique_key`` counts)."""
-    key = _key_sql(src)
+    """Keys that occur more than once in a file of the batch (what GX's ``unique_key`` counts)."""
+    key = "_file, " + _key_sql(src)
     row = con.execute(
         f"select count(*) from (select {key} from raw.{quote_ident(src.name)} "
         f"where _batch_id = ? group by {key} having count(*) > 1)",
@@ -124,21 +127,22 @@ def repeated_keys(con: duckdb.DuckDBPyConnection, src: Source, batch_id: str) ->
 def quarantine_superseded(
     con: duckdb.DuckDBPyConnection, src: Source, batch_id: str, at: datetime
 ) -> int:
-    """Quarantine every row of a repeated key but the latest, among rows not quarantined."""
-    key = _key_sql(src)
+    """Quarantine every row of a key repeated in a file but the last, among rows not
+    quarantined."""
+    key = "_file, " + _key_sql(src)
     table = quote_ident(src.name)
     shown = ", ".join(f"{quote_ident(c)}::varchar" for c in src.key)
     fmt = (
-        f"duplicate key ({', '.join(f'{c}={{}}' for c in src.key)}) in this batch; "
-        "the later row {} row {} is kept"
+        f"duplicate key ({', '.join(f'{c}={{}}' for c in src.key)}) in this file; "
+        "the later row {} is kept"
     )
     sql = (
         'insert into quality.quarantine (batch_id, source, file, "row", stage, rule, reason, '
         "raw_values, quarantined_at) "
         f"select $batch, $source, _file, _row, 'validation', 'unique_key', "
-        f"format($fmt, {shown}, keep_file, keep_row::varchar), {raw_values(src)}, $at "
-        f"from (select r.*, row_number() over w as rn, first_value(_file) over w as keep_file, "
-        f"first_value(_row) over w as keep_row from raw.{table} r "
+        f"format($fmt, {shown}, keep_row::varchar), {raw_values(src)}, $at "
+        f"from (select r.*, row_number() over w as rn, first_value(_row) over w as keep_row "
+        f"from raw.{table} r "
         f"where _batch_id = $batch and {NOT_QUARANTINED} "
         f"and ({key}) in (select {key} from raw.{table} where _batch_id = $batch "
         f"group by {key} having count(*) > 1) "

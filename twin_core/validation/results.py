@@ -9,7 +9,7 @@ gets its ``validated_at`` and ``validation_status``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -91,6 +91,7 @@ class BatchValidation:
     validated_at: datetime
     sources: tuple[SourceResult, ...]
     data_docs_path: Path | None
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
 
     @property
     def counts(self) -> dict[str, dict[str, int]]:
