@@ -126,18 +126,15 @@ def run(
 
     rows: dict[tuple[str, int], dict[str, int]] = {}
     paths: dict[tuple[str, int], str] = {}
-    total = len(files) + cfg.days
-    done = 0
-    for (name, day), part in sorted(files.items()):
+    for done, ((name, day), part) in enumerate(sorted(files.items()), start=1):
         fmt = cfg.formats[name]
         rel = f"landing/{name}/{file_name(name, fmt, cfg.start + timedelta(days=day))}"
         rows[(name, day)] = write_frame(part, out / rel, fmt, name)
         paths[(name, day)] = rel
-        done += 1
-        report("writing extracts", done, total)
+        report("writing extracts", done, len(files))
 
     readings = write_readings(
-        out, cfg, plant, plan, tl, lambda: report("writing extracts", done, total)
+        out, cfg, plant, plan, tl, lambda d, t: report("sensor readings", d, t)
     )
     for day, rel in readings.paths.items():
         rows[("sensor_readings", day)] = readings.rows[day]
@@ -149,7 +146,6 @@ def run(
         seed=cfg.seed, start=cfg.start, days=cfg.days, scale=cfg.scale, faults=faults
     )
     truth.write(out / "ground_truth.json")
-    report("writing extracts", total, total)
     return truth
 
 

@@ -44,10 +44,18 @@ def write_readings(
     plant: Plant,
     plan: FaultPlan,
     tl: Timeline,
-    tick: Callable[[], None],
+    progress: Callable[[int, int], None],
 ) -> ReadingsResult:
-    """Write every day's readings file (and the CSV copy if asked)."""
+    """Write every day's readings file (and the CSV copy if asked); ``progress(done, total)``
+    after each block of sensors."""
     gen = SensorGenerator(plant, plan, tl, cfg)
+    total = cfg.days * gen.blocks
+    count = [0]
+
+    def tick() -> None:
+        count[0] += 1
+        progress(count[0], total)
+
     ops_by_day = dirt.sensor_plan(plant, cfg)
     ids = plant.sensor_params["sensor_id"].to_list()
     result = ReadingsResult()
