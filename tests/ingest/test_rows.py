@@ -205,3 +205,14 @@ def test_parquet_value_of_wrong_type_is_quarantined(home: Settings) -> None:
     assert (f.rows_loaded, f.rows_quarantined) == (1, 1)
     expected = [(2, 'ts: cannot read "never" as TIMESTAMP')]
     assert rows(home, 'select "row", reason from quality.quarantine') == expected
+
+
+def test_timestamp_text_after_the_time_is_never_ignored(home: Settings) -> None:
+    """A zone name converts to UTC, and trailing text that is no zone is a cast failure
+    (DuckDB's plain TIMESTAMP cast would silently drop both)."""
+    body = "S1,2026-01-01 10:00:00 America/New_York,1,good\nS1,2026-01-01T10:00:00.250+01:00,1,good\nS1,2026-01-01T10:00:00 X1,1,good\n"
+    drop(home, "sensor_readings", "r.csv", f"{READINGS}\n{body}")
+    (f,) = ingest_landing(home).files
+    assert (f.rows_loaded, f.rows_quarantined) == (2, 1)
+    expected = [(datetime(2026, 1, 1, 15, 0),), (datetime(2026, 1, 1, 9, 0, 0, 250000),)]
+    assert rows(home, "select ts from raw.sensor_readings order by _row") == expected

@@ -32,9 +32,15 @@ _INTEGER = re.compile(r"^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$")
 _FLOAT = re.compile(r"^(FLOAT|DOUBLE|REAL|DECIMAL.*)$")
 
 
+# An ISO 8601 timestamp without offset or zone name ("Z" is UTC): DuckDB's TIMESTAMP cast
+# reads it exactly, at a quarter of the cost of the TIMESTAMPTZ cast. It must not see any
+# other text: it ignores an offset ("+02:00") or a word after the time instead of failing.
+_PLAIN_ISO = r"\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?)?Z?"
+
+
 def _string_cast(s: str, target: DuckType) -> str:
-    """Text to the contract type. Timestamps go through TIMESTAMPTZ so an offset converts
-    to UTC (the session time zone is UTC) and a timestamp without one is read as UTC."""
+    """Text to the contract type. A timestamp with an offset or zone goes through TIMESTAMPTZ,
+    so it converts to UTC (the session time zone is UTC); one without is UTC already."""
     if target == "DOUBLE":
         return f"try_cast({s} as double)"
     if target == "BIGINT":
@@ -44,7 +50,10 @@ def _string_cast(s: str, target: DuckType) -> str:
             f"then try_cast({s} as bigint) end)"
         )
     if target == "TIMESTAMP":
-        return f"try_cast(try_cast({s} as timestamptz) as timestamp)"
+        return (
+            f"(case when regexp_full_match({s}, '{_PLAIN_ISO}') then try_cast({s} as timestamp) "
+            f"else try_cast(try_cast({s} as timestamptz) as timestamp) end)"
+        )
     if target == "DATE":
         return f"try_cast({s} as date)"
     return s
