@@ -88,6 +88,7 @@ Builder = Callable[[CoreInputs, SnapshotContext], Mapping[str, pl.DataFrame]]
 # ``build(inputs, ctx)``. To add a domain, add its module name here.
 BUILDER_MODULES: tuple[str, ...] = (
     "machines",
+    "lines",
     "supply",
     "quality",
 )

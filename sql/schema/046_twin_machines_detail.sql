@@ -85,5 +85,6 @@ create table if not exists history.machine_reliability (
     setup_share double,               -- setup time per running time
     quality double,                   -- good / (good + scrap)
     cycle_s double,                   -- mean seconds per unit while not failed: ideal / performance x (1 + setup_share)
-    lookback_days bigint
+    lookback_days bigint,
+    down_at_cut boolean               -- down at the end of the as-of day: the forecast starts it under repair
 );

@@ -78,12 +78,13 @@ class LineSpec:
 class EngineResult:
     """units: (lines, days, replications) good units out of each line's last station.
     busy_s, open_s: (lines, max stations, days) busy (working or under repair, mean over the
-    first ``_BUSY_REPS`` replications) and open seconds per station and day. batch_units: q
-    per line."""
+    first ``_BUSY_REPS`` replications) and open seconds per station and day. line_open_s:
+    (lines, days) seconds at least one station of the line is open. batch_units: q per line."""
 
     units: F64
     busy_s: F64
     open_s: F64
+    line_open_s: F64
     batch_units: I64
 
 
@@ -387,6 +388,7 @@ def run_engine(
         units=good,
         busy_s=busy.reshape(n_st, n_lines, n_days).transpose(1, 0, 2) / min(reps, _BUSY_REPS),
         open_s=open_s.transpose(1, 0, 2),
+        line_open_s=np.diff(base_days, axis=1),
         batch_units=prep.q,
     )
 
