@@ -200,3 +200,24 @@ def rebuild_snapshot(settings: Settings, as_of: date) -> int:
     with every registered builder, and return its snapshot_id (the nightly's rebuild stage)."""
     with open_warehouse(settings) as con:
         return rebuild(con, settings, as_of)
+
+
+def snapshot_rows(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict[str, int]:
+    """Rows each history table holds for a snapshot (tables without any are left out)."""
+    tables = [
+        str(r[0])
+        for r in con.execute(
+            "select table_name from duckdb_columns() where schema_name = 'history' "
+            "and column_name = 'snapshot_id' and table_name <> 'snapshots' "
+            "and database_name = current_database() order by table_name"
+        ).fetchall()
+    ]
+    counts: dict[str, int] = {}
+    for table in tables:
+        row = con.execute(
+            f"select count(*) from history.{quote_ident(table)} where snapshot_id = ?",
+            [snapshot_id],
+        ).fetchone()
+        if row is not None and int(row[0]) > 0:
+            counts[table] = int(row[0])
+    return counts

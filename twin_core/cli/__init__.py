@@ -11,6 +11,7 @@ from twin_core.cli import basics as _basics  # noqa: F401  (registration)
 from twin_core.cli import generate as _generate  # noqa: F401
 from twin_core.cli import ingest as _ingest  # noqa: F401
 from twin_core.cli import publish as _publish  # noqa: F401
+from twin_core.cli import rebuild as _rebuild  # noqa: F401
 from twin_core.cli import report as _report  # noqa: F401
 from twin_core.cli import run as _run  # noqa: F401
 from twin_core.cli import validate as _validate  # noqa: F401
