@@ -8,14 +8,14 @@
 # Everything Prefect keeps (its SQLite database, logs, pid files) lives in $PREFECT_HOME
 # (default ./prefect-home, gitignored), so this server never touches ~/.prefect.
 # Flow runs use TWIN_HOME (default ./demo, what `make demo` fills).
-# Overridable: PREFECT_HOME, PREFECT_PORT (4200), TWIN_HOME, TWIN_POOL (twin-pool), VENV (.venv).
+# Overridable: PREFECT_HOME, PREFECT_PORT (4200), TWIN_HOME, VENV (.venv).
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
 BIN="${VENV:-$REPO/.venv}/bin"
 HOST=127.0.0.1
 PORT="${PREFECT_PORT:-4200}"
-POOL="${TWIN_POOL:-twin-pool}"
+POOL=twin-pool  # the work pool prefect.yaml names
 
 export PREFECT_HOME="${PREFECT_HOME:-$REPO/prefect-home}"
 export PREFECT_API_URL="http://$HOST:$PORT/api"

@@ -25,7 +25,14 @@ create table if not exists scenario.line_forecast (
     p10_qty double,
     p50_qty double,
     p90_qty double,
-    bottleneck_machine_id varchar
+    bottleneck_machine_id varchar,
+    work_order_qty double,
+    uncovered_demand_qty double,
+    mean_qty double,
+    p_meet double,                    -- share of replications whose output reaches required_qty
+    planned_hours double,             -- includes the scenario's extra shifts, less its outages' lines
+    bottleneck_utilization double,
+    replications bigint
 );
 
 -- Inventory projection of a scenario. Grain: one row per scenario, variant, site and material per forecast day.

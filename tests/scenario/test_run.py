@@ -8,8 +8,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from twin_core.scenario import MachineOutage, ScenarioSpec, SupplierDelay
-from twin_core.scenario.run import VARIANT_TABLES, ScenarioError, read_scenario, run_scenario
+from twin_core.scenario import ExtraShift, MachineOutage, ScenarioSpec, SupplierDelay
+from twin_core.scenario.run import (
+    VARIANT_TABLES,
+    ScenarioError,
+    line_scenario,
+    read_scenario,
+    run_scenario,
+)
 from twin_core.settings import Settings
 from twin_core.warehouse import open_warehouse
 
@@ -122,3 +128,34 @@ def test_the_run_row_records_the_resolved_parameters(settings: Settings, snapsho
         ).fetchone()
     expected = (snapshot, settings.horizon_days, settings.replications, settings.seed)
     assert row == expected
+
+
+def test_an_outage_of_the_first_machine_stops_the_line_while_it_is_down(
+    settings: Settings, snapshot: int
+) -> None:
+    """M1 down for 48 h from Jan 6 00:00 UTC: nothing comes off the line on Jan 7."""
+    spec = ScenarioSpec(
+        name="press down",
+        outages=[MachineOutage(machine_id="M1", start=datetime(2026, 1, 6), hours=48)],
+    )
+    outcome, _ = run_scenario(settings, spec)
+    forecast = _tables(settings, outcome.scenario_id)["line_forecast"]
+    jan7 = forecast.filter(pl.col("day") == date(2026, 1, 7)).sort("variant")
+    assert jan7["variant"].to_list() == ["baseline", "scenario"]
+    baseline_p50, scenario_p50 = jan7["p50_qty"].to_list()
+    assert baseline_p50 > 0
+    assert scenario_p50 == 0
+
+
+def test_extra_shifts_of_one_line_add_up_for_the_line_simulation() -> None:
+    """Two extra shifts on L1 are 12 more hours a day on L1; outages pass through as triples."""
+    spec = ScenarioSpec(
+        extra_shifts=[
+            ExtraShift(line_id="L1", hours_per_day=8),
+            ExtraShift(line_id="L1", hours_per_day=4),
+        ],
+        outages=[MachineOutage(machine_id="M1", start=datetime(2026, 1, 6, 6), hours=3)],
+    )
+    got = line_scenario(spec)
+    assert dict(got.extra_shift_hours) == {"L1": 12.0}
+    assert got.outages == (("M1", datetime(2026, 1, 6, 6), 3.0),)

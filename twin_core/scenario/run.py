@@ -34,7 +34,9 @@ from twin_core.report.rules import compute_instructions
 from twin_core.scenario.spec import ResolvedScenario, ScenarioSpec
 from twin_core.settings import Settings
 from twin_core.sim import scenario as compare
+from twin_core.sim.line_sim import forecast_lines
 from twin_core.sim.supply_chain import simulate_supply
+from twin_core.twin.lines import LineScenario, line_params, load_line_inputs
 from twin_core.twin.supply import load_supply_frames, supply_params
 from twin_core.warehouse import fetch_polars, open_warehouse, quote_ident
 
@@ -152,7 +154,35 @@ def _supply(
         lazy = simulate_supply(frames, params)
         names = list(lazy)
         out[variant] = dict(zip(names, pl.collect_all([lazy[n] for n in names]), strict=True))
+    # As the supply builder does: where on_hand comes from sits next to it (rules read it).
+    stamps = frames.on_hand.select("site_id", "material_id", "on_hand_as_of").collect()
+    for tables in out.values():
+        tables["material_status"] = tables["material_status"].join(
+            stamps, on=["site_id", "material_id"], how="left", nulls_equal=True
+        )
     return out
+
+
+def line_scenario(spec: ScenarioSpec) -> LineScenario:
+    """The spec's changes in the line simulation's terms (extra hours of a line add up)."""
+    hours: dict[str, float] = {}
+    for x in spec.extra_shifts:
+        hours[x.line_id] = hours.get(x.line_id, 0.0) + x.hours_per_day
+    return LineScenario(
+        outages=tuple((o.machine_id, o.start, o.hours) for o in spec.outages),
+        demand_multipliers=dict(spec.demand_multipliers),
+        extra_shift_hours=hours,
+    )
+
+
+def _lines(inputs: CoreInputs, ctx: SnapshotContext, spec: ScenarioSpec) -> dict[str, pl.DataFrame]:
+    """history.line_forecast of each variant; the same seed, so the same random draws."""
+    line_inputs = load_line_inputs(inputs, ctx)
+    params = line_params(ctx)
+    return {
+        compare.BASELINE: forecast_lines(line_inputs, params).collect(),
+        compare.SCENARIO: forecast_lines(line_inputs, params, line_scenario(spec)).collect(),
+    }
 
 
 def _instructions(
@@ -201,15 +231,10 @@ def compute(
     ctx = _context(con, settings, resolved)
     inputs = CoreInputs(con, ctx)
     variants = _supply(inputs, ctx, spec)
-    computed = [
-        "inventory_projection",
-        "material_status",
-        "supplier_performance",
-        "uncovered_demand",
-    ]
-    not_modelled = []
-    if spec.outages or spec.extra_shifts:
-        not_modelled.append("machine outages and extra shifts (line simulation not available yet)")
+    for variant, forecast in _lines(inputs, ctx, spec).items():
+        variants[variant]["line_forecast"] = forecast
+    computed = sorted(variants[compare.BASELINE])
+    not_modelled: list[str] = []
     instructions = _instructions(con, settings, resolved, variants)
     changes = compare.instruction_changes(
         instructions[compare.BASELINE].lazy(), instructions[compare.SCENARIO].lazy()
