@@ -199,6 +199,8 @@ def classify_duckdb_error(exc: duckdb.Error) -> FileRejected | None:
     for cut in ("Possible fix", "Possible Solution", "\nLINE "):
         message = message.split(cut)[0]
     message = " ".join(message.replace("Invalid Input Error:", "").split())[:500]
+    # DuckDB quotes the offending line: bytes that are not text must not reach the reason.
+    message = "".join(ch if ch.isprintable() else "?" for ch in message)
     lowered = message.lower()
     if "unicode" in lowered or "utf-8" in lowered or "utf8" in lowered:
         return FileRejected("wrong_encoding", f"not UTF-8: {message}")
