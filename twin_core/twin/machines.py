@@ -92,8 +92,9 @@ def _health(
     per_sensor = sensor_health(hours, sensors, status, end=end, tz=tz, params=hp).cache()
     owners = m.lazy().select("machine_id", "site_id")
     return {
-        "sensor_status": status.join(owners, on="machine_id", how="left"),
-        "sensor_health": per_sensor.join(owners, on="machine_id", how="left"),
+        # Joins do not keep row order; a rebuild must write rows in a stable order.
+        "sensor_status": status.join(owners, on="machine_id", how="left").sort("sensor_id"),
+        "sensor_health": per_sensor.join(owners, on="machine_id", how="left").sort("sensor_id"),
         "machine_health": machine_health(per_sensor, m.lazy()),
     }
 
