@@ -12,6 +12,7 @@ from tests.twin.core_rows import insert, insert_frame
 from twin_core.rebuild import rebuild
 from twin_core.settings import Settings
 from twin_core.twin import machines
+from twin_core.warehouse import open_warehouse
 
 DAY = date(2026, 3, 2)
 
@@ -232,3 +233,38 @@ def test_flat_temperature_in_core_readings_is_a_stuck_sensor(
         "select sensor_id, status, since from twin.sensor_status order by sensor_id"
     ).fetchall()
     assert got == [("TMP", "stuck", datetime(2026, 3, 2, 6)), ("VIB", "ok", None)]
+
+
+@pytest.mark.slow
+def test_vorne_shift_as_landing_extracts_gives_the_published_oee(settings: Settings) -> None:
+    """The Vorne shift as MES CSV extracts, through ingest and validation, rebuilds to OEE 0.747937."""
+    from twin_core.ingest import ingest_landing
+    from twin_core.validation import validate_pending
+
+    landing = settings.landing_dir
+    files = {
+        "machines": "machine_id,line_id,site_id,name,machine_type,line_position,ideal_cycle_time_s\n"
+        "M1,L1,S1,press,press,1,1.0\n",
+        "products": "product_id,name,revision,line_id\nP1,widget,A,L1\n",
+        "shifts": "line_id,start_ts,end_ts\nL1,2026-03-02T06:00:00,2026-03-02T14:00:00\n",
+        "machine_events": "machine_id,start_ts,end_ts,state,reason_code\n"
+        + "".join(f"M1,{s.isoformat()},{e.isoformat()},{st},\n" for s, e, st in VORNE_EVENTS),
+        "production": "record_id,work_order_id,machine_id,product_id,lot_id,start_ts,end_ts,good_qty,scrap_qty\n"
+        "R1,WO1,M1,P1,LOT1,2026-03-02T06:00:00,2026-03-02T10:00:00,10000,200\n"
+        "R2,WO1,M1,P1,LOT2,2026-03-02T10:00:00,2026-03-02T13:59:59,8848,223\n",
+    }
+    for source, text in files.items():
+        (landing / source).mkdir(parents=True, exist_ok=True)
+        (landing / source / f"{source}_2026-03-02.csv").write_text(text, encoding="utf-8")
+    ingest_landing(settings)
+    statuses = {v.status for v in validate_pending(settings, as_of=DAY)}
+    assert "failed" not in statuses
+    with open_warehouse(settings) as con:
+        rebuild(con, settings, DAY, builder_list=[machines.build])
+        got = con.execute(
+            "select planned_busy_s, running_s, availability, performance, quality, oee "
+            "from twin.machine_day where machine_id = 'M1' and day = ?",
+            [DAY],
+        ).fetchall()
+    assert len(got) == 1
+    assert got[0] == pytest.approx(EXPECTED_VORNE, rel=1e-6)
