@@ -54,17 +54,35 @@ def test_changed_file_is_ingested_again_as_a_new_version(home: Settings) -> None
     assert rows(home, "select count(*) from raw.machines") == [(3,)]
 
 
-def test_same_content_under_another_name_is_skipped(home: Settings) -> None:
-    """An extract sent again under a new name is not loaded twice; the skip says which file
-    already brought it."""
+def test_same_content_under_another_name_is_recorded_not_loaded(home: Settings) -> None:
+    """An extract sent again under a new name is not loaded twice: the manifest records it as
+    skipped, naming the file that brought the content, and later runs pass it quietly."""
     drop(home, "machines", "a.csv", machines_csv(M1))
     ingest_landing(home)
     drop(home, "machines", "b.csv", machines_csv(M1))
-    result = ingest_landing(home)
-    skipped = {f.file: f for f in result.files}["machines/b.csv"]
-    assert skipped.status == "skipped"
-    assert skipped.reason is not None and "machines/a.csv" in skipped.reason
+    copy = {f.file: f for f in ingest_landing(home).files}["machines/b.csv"]
+    assert copy.status == "skipped"
+    assert copy.reason is not None and "machines/a.csv" in copy.reason
     assert rows(home, "select count(*) from raw.machines") == [(1,)]
+    expected = [("machines/a.csv", "loaded"), ("machines/b.csv", "skipped")]
+    assert rows(home, "select file, status from ingest.files order by file") == expected
+    third = ingest_landing(home)
+    assert third.batch_id is None
+    assert not any(f.noteworthy for f in third.files)
+
+
+def test_file_going_back_to_earlier_content_is_named_not_loaded(home: Settings) -> None:
+    """A file changed A -> B -> A: the return to A is reported (its rows came with the first
+    version already), not loaded a second time."""
+    path = drop(home, "machines", "m.csv", machines_csv(M1))
+    ingest_landing(home)
+    path.write_text(machines_csv(M2), encoding="utf-8")
+    ingest_landing(home)
+    path.write_text(machines_csv(M1), encoding="utf-8")
+    (f,) = ingest_landing(home).files
+    assert f.status == "skipped" and f.noteworthy
+    assert f.reason is not None and "went back" in f.reason
+    assert rows(home, "select count(*) from raw.machines") == [(2,)]
 
 
 def test_raw_rows_carry_batch_file_row_and_ingested_at(home: Settings) -> None:

@@ -25,6 +25,9 @@ class SeenContent:
     batch_id: str
     status: str
     reason: str | None
+    # For the same file name: this content is what the name holds at its latest version
+    # (false: the file went back to an earlier version's content).
+    latest: bool = True
 
 
 def seen_content(
@@ -36,11 +39,14 @@ def seen_content(
     extract sent again would only duplicate raw rows.
     """
     row = con.execute(
-        "select file, batch_id, status, reason from ingest.files "
+        "select file, batch_id, status, reason, sha256 = (select arg_max(sha256, ingested_at) "
+        "from ingest.files where source = $source and file = $file) from ingest.files "
         "where source = $source and sha256 = $sha order by file = $file desc, ingested_at limit 1",
         {"source": source, "sha": sha256, "file": file},
     ).fetchone()
-    return SeenContent(str(row[0]), str(row[1]), str(row[2]), row[3]) if row else None
+    if row is None:
+        return None
+    return SeenContent(str(row[0]), str(row[1]), str(row[2]), row[3], bool(row[4]))
 
 
 def forget_quarantined(con: duckdb.DuckDBPyConnection, source: str, file: str, sha256: str) -> None:
@@ -80,7 +86,8 @@ def record_file(
     batch_id: str,
     ingested_at: datetime,
 ) -> None:
-    """The manifest row of a file read in this batch (loaded or quarantined whole)."""
+    """The manifest row of a file this batch read (loaded, or quarantined whole) or found to
+    be a copy of content already ingested (skipped)."""
     con.execute(
         "insert into ingest.files (source, file, sha256, size_bytes, batch_id, ingested_at, status,"
         " reason, rows_read, rows_loaded, rows_quarantined, extra_columns) "

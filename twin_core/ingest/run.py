@@ -26,6 +26,7 @@ from twin_core.ingest.discover import LandingFile, discover, sha256_of, unknown_
 from twin_core.ingest.errors import IngestError
 from twin_core.ingest.load import load_file
 from twin_core.ingest.manifest import (
+    SeenContent,
     close_interrupted,
     ensure_batch,
     finish_batch,
@@ -205,7 +206,12 @@ def _ingest_file(
     )
     if seen is not None and not retry:
         if seen.file != f.rel:
-            reason = f"same content as {seen.file}, ingested in batch {seen.batch_id}"
+            return _record_copy(con, plan, base, seen, t0)
+        if not seen.latest:
+            reason = (
+                f"content went back to the version ingested in batch {seen.batch_id}; it is not "
+                "loaded again (send it under a new name to make it the latest)"
+            )
         elif seen.status == "quarantined":
             reason = f"unchanged since quarantined in batch {seen.batch_id}: {seen.reason}"
         else:
@@ -257,6 +263,32 @@ def _ingest_file(
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def _record_copy(
+    con: duckdb.DuckDBPyConnection,
+    plan: IngestPlan,
+    base: FileResult,
+    seen: SeenContent,
+    t0: float,
+) -> FileResult:
+    """A file whose content came before under another name: recorded in the manifest as
+    skipped (so the next run knows the name), not loaded again."""
+    result = replace(
+        base,
+        reason=f"same content as {seen.file} ({seen.status} in batch {seen.batch_id})",
+        seconds=time.perf_counter() - t0,
+    )
+    at = next_ingested_at(con, None)
+    con.execute("begin transaction")
+    try:
+        ensure_batch(con, plan.batch_id, plan.started_at)
+        record_file(con, result, batch_id=plan.batch_id, ingested_at=at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return result
 
 
 def _check_columns(contract: Source, res: Resolved, columns: list[str]) -> None:
