@@ -23,7 +23,7 @@ create table if not exists ingest.files (
     size_bytes bigint not null,
     batch_id varchar not null,
     ingested_at timestamp not null,
-    status varchar not null,          -- loaded / quarantined
+    status varchar not null,          -- loaded / quarantined / skipped (a copy of content already ingested under another name)
     reason varchar,                   -- why a whole file was quarantined
     rows_read bigint not null,
     rows_loaded bigint not null,
