@@ -7,6 +7,7 @@ import re
 from typing import Any
 from uuid import UUID
 
+import duckdb
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import (
@@ -15,11 +16,13 @@ from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterId,
 )
+from prefect.states import Failed
 from pydantic import ValidationError
 
-from flows.ingest import IngestParams, ingest
+from flows.ingest import IngestParams, _io_error, ingest, source_task
 from tests.ingest.conftest import drop, machines_csv, rows
 from twin_core.settings import Settings
+from twin_core.warehouse import WarehouseError
 
 GOOD = machines_csv("M1,L1,S1,Press,press,1,2.5")
 DIRTY = machines_csv("M1,L1,S1,Press,press,1,2.5", "M2,L1,S1,Oven,oven,first,3")
@@ -96,3 +99,18 @@ def test_parameters_are_validated(bad: dict[str, Any]) -> None:
     """An unknown source, an unknown field or an out-of-range wait is refused."""
     with pytest.raises(ValidationError):
         IngestParams.model_validate(bad)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (OSError("stale NFS handle"), True),
+        (duckdb.IOException("could not read file"), True),
+        (WarehouseError("warehouse.duckdb is locked by another process"), True),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_only_io_errors_are_retried(error: Exception, expected: bool) -> None:
+    """A task is retried after I/O errors and a locked warehouse, not after other errors."""
+    state = Failed(data=error)
+    assert _io_error(source_task, None, state) is expected  # type: ignore[arg-type]
