@@ -140,3 +140,10 @@ def test_missing_optional_table_says_not_available(
     page = quality_html(data, compute_instructions(data), tmp_path, tmp_path)
     expected = "Capability: not available (history.capability does not exist in this warehouse)."
     assert expected in page
+
+
+def test_markdown_cells_cannot_break_the_table_or_carry_markup() -> None:
+    """A pipe, a line break or angle brackets in free text stay inside one escaped cell."""
+    from twin_core.report.instructions import md_cell
+
+    assert md_cell("a|<script>\nb") == "a\\|&lt;script&gt; b"

@@ -24,6 +24,7 @@ from twin_core.report.instructions import (
     counts_by_department,
     instructions_csv,
     instructions_markdown,
+    md_cell,
     write_instructions,
 )
 from twin_core.report.pages import index_html, quality_html
@@ -83,16 +84,16 @@ def summary_markdown(data: ReportData, items: list[Instruction]) -> str:
             for d in ("production", "maintenance", "procurement")
         }
         lines.append(
-            f"| {o.line_id} | {o.day} | {o.required:.0f} | {o.p50:.0f} | {o.p10:.0f} | "
+            f"| {md_cell(o.line_id)} | {o.day} | {o.required:.0f} | {o.p50:.0f} | {o.p10:.0f} | "
             f"{o.gap:.0f} | {o.horizon_gap:.0f} | {named['production']} | "
             f"{named['maintenance']} | {named['procurement']} |"
         )
     urgent = [i for i in items if i.priority == 1]
     lines += ["", f"## Priority 1 ({len(urgent)})", ""]
-    lines += [f"- **{i.department}**: {i.action}" for i in urgent[:15]] or ["None."]
+    lines += [f"- **{i.department}**: {md_cell(i.action)}" for i in urgent[:15]] or ["None."]
     if len(urgent) > 15:
         lines.append(f"- ... and {len(urgent) - 15} more (instructions.md)")
-    return "\n".join(lines).replace("<", "&lt;").replace(">", "&gt;") + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def report_snapshot(

@@ -76,7 +76,7 @@ def counts_by_department(items: list[Instruction]) -> dict[str, int]:
     return {d: found.get(d, 0) for d in DEPARTMENTS}
 
 
-def _md_cell(text: object) -> str:
+def md_cell(text: object) -> str:
     # A pipe or a line break would end the Markdown table cell; angle brackets would be
     # read as HTML by renderers that allow it (the Prefect UI does not, others may).
     return (
@@ -102,8 +102,8 @@ def instructions_markdown(items: list[Instruction], title: str) -> str:
         lines += ["| # | priority | due | action | reason |", "|---|---|---|---|---|"]
         for n, i in enumerate(mine, start=1):
             lines.append(
-                f"| {n} | {i.priority} | {i.due_date or ''} | {_md_cell(i.action)} "
-                f"| {_md_cell(i.reason)} |"
+                f"| {n} | {i.priority} | {i.due_date or ''} | {md_cell(i.action)} "
+                f"| {md_cell(i.reason)} |"
             )
         lines.append("")
     return "\n".join(lines)
