@@ -110,7 +110,14 @@ def plant(root: Path, days: int, sensors: int, scale: Literal["demo", "bench"] =
             shutil.rmtree(out)
         t0 = time.perf_counter()
         generate(
-            out, days=days, start=START, seed=11, scale="bench", sensors=sensors, csv_copy=True
+            out,
+            days=days,
+            start=START,
+            seed=11,
+            scale=scale,
+            sensors=sensors,
+            period_s=1,
+            csv_copy=True,
         )
         print(f"generated {out} in {time.perf_counter() - t0:.0f} s")
     return out
