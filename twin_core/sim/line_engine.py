@@ -35,12 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from twin_core.sim.line_clock import Clock, open_clock, same, to_base, union
+
 __all__ = ["EngineResult", "LineSpec", "StationSpec", "run_engine"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 _CHUNK = 64
-_TAIL_S = 400 * 86400.0
 _NORMAL_SHAPE = 100.0
 # Replications whose station busy time is recorded: enough for the mean utilization that
 # picks the bottleneck, at a fraction of the cost of recording them all.
@@ -86,100 +87,6 @@ class EngineResult:
     open_s: F64
     line_open_s: F64
     batch_units: I64
-
-
-@dataclass
-class _Clock:
-    """Piecewise-linear open-time clocks of several lines, concatenated with offsets so one
-    ``searchsorted`` serves every line. clock(t) = t for a line that is always open."""
-
-    identity: bool
-    a: F64  # segment starts (shifted by line x offset)
-    b: F64
-    o_start: F64  # open time at each segment start (shifted likewise)
-    o_end: F64
-    first: I64  # first and last segment of each line
-    last: I64
-    offset: float
-
-    def clock(self, t: F64) -> F64:
-        """Open time at wall time t; t has lines on its first axis."""
-        if self.identity:
-            return t
-        shift = (np.arange(t.shape[0], dtype=np.float64) * self.offset).reshape(
-            -1, *[1] * (t.ndim - 1)
-        )
-        tt = t + shift
-        k = np.searchsorted(self.a, tt, side="right") - 1
-        k = np.clip(k, self.first.reshape(shift.shape), self.last.reshape(shift.shape))
-        return self.o_start[k] + np.clip(tt - self.a[k], 0.0, self.b[k] - self.a[k]) - shift
-
-    def wall(self, o: F64) -> F64:
-        """Wall time at which open time o is reached (the inverse of ``clock``)."""
-        if self.identity:
-            return o
-        shift = (np.arange(o.shape[0], dtype=np.float64) * self.offset).reshape(
-            -1, *[1] * (o.ndim - 1)
-        )
-        oo = o + shift
-        k = np.searchsorted(self.o_end, oo, side="left")
-        k = np.clip(k, self.first.reshape(shift.shape), self.last.reshape(shift.shape))
-        return self.a[k] + (oo - self.o_start[k]) - shift
-
-
-def _clock(intervals: list[F64 | None], lo: float, his: F64) -> _Clock:
-    """Clocks for one interval set per line (None: always open): open on [lo, 0) (warm-up),
-    on the intervals inside [0, his[l]), and from his[l] on."""
-    if all(iv is None for iv in intervals):
-        empty = np.zeros(0)
-        none = np.zeros(0, np.int64)
-        return _Clock(True, empty, empty, empty, empty, none, none, 0.0)
-    tail = float(np.max(his)) + _TAIL_S
-    offset = 4.0 * (tail - lo)
-    parts: list[list[F64]] = [[], [], [], []]
-    first, last, count = [], [], 0
-    for line, iv in enumerate(intervals):
-        hi = float(his[line])
-        if iv is None:
-            seg = np.array([[lo, tail]])
-        else:
-            body = np.clip(iv.reshape(-1, 2), 0.0, hi)
-            body = body[body[:, 1] > body[:, 0]]
-            seg = np.vstack([[[lo, 0.0]], body, [[hi, tail]]])
-        length = seg[:, 1] - seg[:, 0]
-        o_end = np.cumsum(length) + lo
-        for store, values in zip(parts, (seg[:, 0], seg[:, 1], o_end - length, o_end), strict=True):
-            store.append(values + line * offset)
-        first.append(count)
-        count += seg.shape[0]
-        last.append(count - 1)
-    a, b, o_start, o_end_all = (np.concatenate(p) for p in parts)
-    return _Clock(
-        False, a, b, o_start, o_end_all, np.array(first, np.int64), np.array(last, np.int64), offset
-    )
-
-
-def _union(intervals: list[F64 | None], horizon: float) -> F64 | None:
-    """Union of interval sets inside [0, horizon), None when one of them is always open."""
-    if any(iv is None for iv in intervals):
-        return None
-    allv = np.vstack([iv.reshape(-1, 2) for iv in intervals if iv is not None])
-    allv = np.clip(allv, 0.0, horizon)
-    allv = allv[allv[:, 1] > allv[:, 0]]
-    if allv.size == 0:
-        return np.zeros((0, 2))
-    allv = allv[np.argsort(allv[:, 0], kind="stable")]
-    reach = np.maximum.accumulate(allv[:, 1])
-    new = np.concatenate([[True], allv[1:, 0] > reach[:-1]])
-    starts = allv[new, 0]
-    ends = np.append(reach[np.flatnonzero(new)[1:] - 1], reach[-1])
-    return np.column_stack([starts, ends])
-
-
-def _same(a: F64 | None, b: F64 | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 @dataclass
@@ -260,19 +167,19 @@ def run_engine(
     # Base clock per line: the union of its stations' open time. Stations open exactly then
     # need no clock of their own (identity in base time).
     station_iv = [[st.open_intervals for st in ln.stations] for ln in lines]
-    unions = [_union(ivs, horizon) for ivs in station_iv]
-    base = _clock(unions, -warmup_s, np.full(n_lines, horizon))
+    unions = [union(ivs, horizon) for ivs in station_iv]
+    base = open_clock(unions, -warmup_s, np.full(n_lines, horizon))
     base_end = base.clock(np.full((n_lines, 1), horizon))[:, 0]
-    clocks: list[_Clock] = []
+    clocks: list[Clock] = []
     for j in range(n_st):
         own: list[F64 | None] = []
         for li, ln in enumerate(lines):
             iv = ln.stations[j].open_intervals if j < len(ln.stations) else None
-            if j >= len(ln.stations) or _same(iv, unions[li]) or iv is None:
+            if j >= len(ln.stations) or same(iv, unions[li]) or iv is None:
                 own.append(None)
             else:
-                own.append(_to_base(base, li, iv, n_lines))
-        clocks.append(_clock(own, -warmup_s, base_end))
+                own.append(to_base(base, li, iv, n_lines))
+        clocks.append(open_clock(own, -warmup_s, base_end))
     base_days = base.clock(np.broadcast_to(day_bounds, (n_lines, n_days + 1)).copy())
     day_clock = np.stack([clocks[j].clock(base_days) for j in range(n_st)])  # (J, L, days + 1)
     open_s = np.diff(day_clock, axis=2) * prep.real[:, :, None]
@@ -393,14 +300,6 @@ def run_engine(
     )
 
 
-def _to_base(base: _Clock, line: int, iv: F64, n_lines: int) -> F64:
-    """A station's open intervals (wall time) on its line's base clock."""
-    t = np.zeros((n_lines, iv.size))
-    t[line] = iv.ravel()
-    mapped: F64 = base.clock(t)[line].reshape(-1, 2)
-    return mapped
-
-
 def _add_repairs(
     effort: F64,
     ttf: F64,
@@ -437,7 +336,7 @@ def _count(counts: F64, lasts: F64, base_days: F64, q: I64, reps: int) -> None:
         counts += np.bincount(flat, minlength=counts.size) * float(q[li])
 
 
-def _busy(busy: F64, j: int, starts: F64, effort: F64, day_clock: F64, clock: _Clock) -> None:
+def _busy(busy: F64, j: int, starts: F64, effort: F64, day_clock: F64, clock: Clock) -> None:
     """Add each batch's busy open time (work and repairs) to the day it starts on the
     station's clock, and what runs past that day's end to the next day."""
     n_lines, n_days = day_clock.shape[0], day_clock.shape[1] - 1
