@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_HOME ?= $(CURDIR)/demo
 DEMO_DAYS ?= 7
+# Nightlies to run over the demo days (the last N; empty: every day).
+DEMO_NIGHTS ?=
 
 .DEFAULT_GOAL := help
 
@@ -23,7 +25,7 @@ install: $(BIN)/twin ## Create .venv and install the project with its dev tools
 
 .PHONY: demo
 demo: $(BIN)/twin ## Generate a demo plant into ./demo and run the twin on it (embedded default)
-	TWIN_HOME=$(DEMO_HOME) $(BIN)/twin demo --days $(DEMO_DAYS)
+	TWIN_HOME=$(DEMO_HOME) $(BIN)/twin demo --days $(DEMO_DAYS) --fresh $(if $(DEMO_NIGHTS),--nights $(DEMO_NIGHTS),)
 
 .PHONY: server
 server: $(BIN)/twin ## Start a local Prefect server (UI), the twin's deployments and a worker

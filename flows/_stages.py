@@ -134,7 +134,8 @@ def ingest_stage(sites: list[str]) -> StageOutcome:
     if fn is None:
         return _skipped("ingest")
     started = time.perf_counter()
-    result = fn(settings_for(sites))
+    settings = settings_for(sites)
+    result = fn(settings)
     batch_id = _attr(result, "batch_id")
     to_markdown = _attr(result, "to_markdown")
     if callable(to_markdown):
@@ -145,6 +146,11 @@ def ingest_stage(sites: list[str]) -> StageOutcome:
         )
     summary = _attr(result, "summary")
     detail = str(summary()) if callable(summary) else f"batch {batch_id}"
+    if settings.strict_ingest and _attr(result, "quarantined_anything"):
+        raise StageFailed(
+            f"strict ingest: input was quarantined ({detail}); the good rows are loaded but "
+            "nothing was published. See quality.quarantine and the ingest-reconciliation artifact."
+        )
     return StageOutcome(
         "ingest", "completed", time.perf_counter() - started, detail, {"batch_id": batch_id}
     )

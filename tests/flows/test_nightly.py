@@ -127,3 +127,22 @@ def test_backfill_stops_at_the_first_failed_day(
     with pytest.raises(OSError, match="2026-01-03"):
         backfill(BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5)))
     assert not home.published_path.exists()
+
+
+def test_strict_ingest_stops_the_nightly_before_publishing(
+    prefect_api: None, home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With TWIN_STRICT_INGEST a quarantined row fails the night after loading; nothing is published."""
+    monkeypatch.setenv("TWIN_STRICT_INGEST", "true")
+    (home.landing_dir / "suppliers" / "suppliers.csv").write_text(
+        "supplier_id,name,country\nSUP1,Acme,DE\n", encoding="utf-8"
+    )
+    (home.landing_dir / "materials" / "materials.csv").write_text(
+        "material_id,name,unit,unit_cost,supplier_id,lead_time_days\n"
+        "MAT1,steel,kg,2.5,SUP1,5\n"
+        "MAT2,brass,kg,not-a-number,SUP1,5\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(_stages.StageFailed, match="strict ingest"):
+        nightly(NightlyParams(as_of=date(2026, 1, 5)))
+    assert not home.published_path.exists()

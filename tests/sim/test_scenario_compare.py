@@ -114,3 +114,14 @@ def test_stockout_delta_names_the_effect() -> None:
         }
     )
     assert_frame_equal(got, expected)
+
+
+def test_the_same_entity_on_another_line_is_changed_not_dropped_and_new() -> None:
+    """An expedite that now names the line it serves is one changed instruction."""
+    baseline = _instr([("procurement", 1, "Expedite PO7", "PO7")])
+    scenario = _instr([("procurement", 1, "Expedite PO7; line L1 needs it", "PO7")]).with_columns(
+        line_id=pl.lit("L1")
+    )
+    got = instruction_changes(baseline, scenario).collect().select("change", "entity_id", "line_id")
+    expected = pl.DataFrame({"change": ["changed"], "entity_id": ["PO7"], "line_id": ["L1"]})
+    assert_frame_equal(got, expected)

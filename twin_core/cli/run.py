@@ -261,6 +261,13 @@ def demo(
     fresh: bool = typer.Option(
         False, "--fresh", help="Replace a previous demo in TWIN_HOME (only a demo's home)."
     ),
+    nights: int | None = typer.Option(
+        None,
+        "--nights",
+        min=1,
+        help="Run the nightly only for the last N days (the first of them ingests every "
+        "landed file); default: every day.",
+    ),
 ) -> None:
     """Generate a demo plant into TWIN_HOME and backfill the twin over its days."""
     _prefect_defaults()
@@ -281,18 +288,21 @@ def demo(
         pass
     start = DEFAULT_START
     end = start + timedelta(days=days - 1)
+    first_night = end - timedelta(days=min(nights or days, days) - 1)
     out.print(f"generating {days} days of the demo plant ({start} .. {end}) into {settings.home}")
     try:
         truth = generate(settings.home, days=days, start=start, seed=seed, scale="demo")
     except SynthError as exc:
         raise UserError(str(exc)) from None
     out.print(f"  {len(truth.faults)} labelled faults in {settings.home / 'ground_truth.json'}")
-    out.print(f"running the nightly for each day, {start} .. {end}")
+    out.print(f"running the nightly for each day, {first_night} .. {end}")
 
     from flows.nightly import backfill as backfill_flow
     from flows.params import BackfillParams
 
-    done: list[NightlySummary] = _run_flow(backfill_flow, BackfillParams(start=start, end=end))
+    done: list[NightlySummary] = _run_flow(
+        backfill_flow, BackfillParams(start=first_night, end=end)
+    )
     for summary in done:
         _print_nightly(summary)
     _skipped_note(done)
@@ -325,5 +335,35 @@ def _demo_epilogue(settings: Settings, done: list[NightlySummary]) -> None:
     )
     typer.echo("  .venv/bin/twin query --file sql/queries/materials_to_order.sql")
     typer.echo("  .venv/bin/twin query --file sql/queries/oee_losses_this_week.sql --format csv")
-    typer.echo("  .venv/bin/twin scenario --name rush --demand P-01=1.5   # a what-if")
+    ids = _example_ids(settings)
+    typer.echo(
+        f"  .venv/bin/twin scenario --name rush --demand {ids['product']}=1.5 "
+        f"--supplier-delay {ids['supplier']}=7   # a what-if"
+    )
+    typer.echo(
+        f"  .venv/bin/twin scenario --name down --outage {ids['machine']},"
+        f"{(last.as_of + timedelta(days=1)).isoformat()}T06:00,12"
+    )
     typer.echo("  make server      # the Prefect UI with the nightly, backfill and scenario")
+
+
+def _example_ids(settings: Settings) -> dict[str, str]:
+    """Ids from the demo's own master data, so the example commands work as printed."""
+    from twin_core.warehouse import connect
+
+    found = {"product": "P1", "supplier": "SUP-01", "machine": "M1"}
+    if not settings.published_path.exists():
+        return found
+    con = connect(settings.published_path, read_only=True, settings=settings)
+    try:
+        for key, sql in (
+            ("product", "select min(product_id) from core.products"),
+            ("supplier", "select min(supplier_id) from core.suppliers"),
+            ("machine", "select min(machine_id) from core.machines"),
+        ):
+            row = con.execute(sql).fetchone()
+            if row and row[0] is not None:
+                found[key] = str(row[0])
+    finally:
+        con.close()
+    return found

@@ -10,8 +10,10 @@ from __future__ import annotations
 import polars as pl
 
 BASELINE, SCENARIO = "baseline", "scenario"
-_KEY = ("department", "entity_type", "entity_id", "line_id")
-_SIG = ("priority", "action", "due_date")
+# An instruction is "the same" across variants when department and entity match; a
+# different line, action, priority or due date makes it "changed".
+_KEY = ("department", "entity_type", "entity_id")
+_SIG = ("priority", "action", "due_date", "line_id")
 
 
 def _numbered(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -24,9 +26,10 @@ def _numbered(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def instruction_changes(baseline: pl.LazyFrame, scenario: pl.LazyFrame) -> pl.LazyFrame:
     """Instructions present only under the scenario (new), only in the baseline (dropped),
-    or for the same department and entity with another action, priority or due date
-    (changed). Columns: change, department, entity_type, entity_id, line_id,
-    baseline_/scenario_ priority, action, due_date, and reason."""
+    or for the same department and entity with another action, priority, due date or line
+    (changed). Columns: change, department, entity_type, entity_id, line_id (the
+    scenario's, else the baseline's), baseline_/scenario_ priority, action, due_date, and
+    reason."""
     cols = [*_KEY, *_SIG, "reason"]
     b = _numbered(baseline.select(cols)).rename({c: f"b_{c}" for c in (*_SIG, "reason")})
     s = _numbered(scenario.select(cols)).rename({c: f"s_{c}" for c in (*_SIG, "reason")})
@@ -48,6 +51,7 @@ def instruction_changes(baseline: pl.LazyFrame, scenario: pl.LazyFrame) -> pl.La
         .select(
             "change",
             *_KEY,
+            line_id=pl.coalesce("s_line_id", "b_line_id"),
             baseline_priority=pl.col("b_priority"),
             scenario_priority=pl.col("s_priority"),
             baseline_action=pl.col("b_action"),
