@@ -231,8 +231,13 @@ def batch_facts(
             known = ref_counts.get(ref_name("sensors", "sensor_id"), 0)
             if known:
                 min_sensors = math.ceil(config.sensors_reporting_min_share * known)
+        files = con.execute(
+            f"select count(distinct _file) from raw.{quote_ident(source)} where _batch_id = ?",
+            [batch_id],
+        ).fetchone()
         out[source] = BatchFacts(
             rows=n,
+            files=int(files[0]) if files else None,
             volume_band=_volume_band(con, source, batch_id, config),
             fresh_after=_fresh_after(src, as_of, settings),
             min_sensors=min_sensors,
