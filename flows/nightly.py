@@ -91,7 +91,12 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
     summary = NightlySummary(as_of, None, None)
     logger.info("nightly for %s on TWIN_HOME %s", as_of, settings.home)
     try:
-        with home_lock(settings, f"nightly {as_of}", wait_s=params.lock_wait_s):
+        with home_lock(
+            settings,
+            f"nightly {as_of}",
+            wait_s=params.lock_wait_s,
+            on_wait=lambda holder: logger.info("waiting for TWIN_HOME: %s holds it", holder),
+        ):
             summary.stages.append(ingest_stage(sites))
             summary.stages.append(validate_stage(sites, as_of))
             rebuilt = rebuild_stage(sites, as_of)
@@ -138,7 +143,12 @@ def backfill(params: BackfillParams) -> list[NightlySummary]:
     settings = settings_for(sites)
     days = [params.start + timedelta(days=i) for i in range((params.end - params.start).days + 1)]
     done: list[NightlySummary] = []
-    with home_lock(settings, f"backfill {params.start}..{params.end}", wait_s=params.lock_wait_s):
+    with home_lock(
+        settings,
+        f"backfill {params.start}..{params.end}",
+        wait_s=params.lock_wait_s,
+        on_wait=lambda holder: logger.info("waiting for TWIN_HOME: %s holds it", holder),
+    ):
         for day in days:
             logger.info("backfill: nightly %s (%d of %d)", day, len(done) + 1, len(days))
             done.append(nightly(NightlyParams(as_of=day, sites=sites, lock_wait_s=0)))

@@ -78,7 +78,12 @@ def scenario(params: ScenarioParams = ScenarioParams()) -> ScenarioSummary:
     logger = get_run_logger()
     settings = get_settings()
     spec = params.spec()
-    with home_lock(settings, f"scenario {spec.name}", wait_s=params.lock_wait_s):
+    with home_lock(
+        settings,
+        f"scenario {spec.name}",
+        wait_s=params.lock_wait_s,
+        on_wait=lambda holder: logger.info("waiting for TWIN_HOME: %s holds it", holder),
+    ):
         summary = simulate_scenario(spec)
     logger.info(
         "scenario %s on snapshot %s: %d instruction change(s); report in %s",

@@ -83,3 +83,20 @@ def test_a_missing_home_is_an_error_not_created(tmp_path: Path) -> None:
     ):
         pass
     assert not (tmp_path / "nope").exists()
+
+
+def test_a_waiting_run_is_told_who_it_waits_for(settings: Settings) -> None:
+    """on_wait hears the holder once, before the wait ends in LockBusy."""
+    proc = _hold_in_other_process(settings.home, 30)
+    heard: list[str] = []
+    try:
+        with (
+            pytest.raises(LockBusy),
+            home_lock(settings, "scenario", wait_s=0.5, poll_s=0.1, on_wait=heard.append),
+        ):
+            pass
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(heard) == 1
+    assert heard[0].startswith("nightly 2026-01-05 (pid ")

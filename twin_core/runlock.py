@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,12 +69,18 @@ def describe_holder(path: Path) -> str:
 
 @contextmanager
 def home_lock(
-    settings: Settings, purpose: str, *, wait_s: float = 0.0, poll_s: float = 0.5
+    settings: Settings,
+    purpose: str,
+    *,
+    wait_s: float = 0.0,
+    poll_s: float = 0.5,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[Path]:
     """Hold the TWIN_HOME write lock for the duration of the block.
 
     Waits up to ``wait_s`` seconds for another process to release it, then raises
-    ``LockBusy`` naming the holder. Re-entrant within one process.
+    ``LockBusy`` naming the holder. ``on_wait`` is told once, with the holder, when the
+    lock is busy and the caller is going to wait. Re-entrant within one process.
     """
     if not settings.home.is_dir():
         raise WarehouseError(f"TWIN_HOME {settings.home} does not exist; run `twin init` first")
@@ -93,12 +99,16 @@ def home_lock(
 
     handle = path.open("a+", encoding="utf-8")
     deadline = time.monotonic() + max(wait_s, 0.0)
+    told = False
     try:
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if on_wait is not None and not told and wait_s > 0:
+                    on_wait(describe_holder(path))
+                    told = True
                 if time.monotonic() >= deadline:
                     raise LockBusy(
                         f"TWIN_HOME {settings.home} is busy: {describe_holder(path)} holds "

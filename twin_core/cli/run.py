@@ -229,8 +229,7 @@ def scenario(
     )
     typer.echo(f"  report: {summary.report_dir / 'index.html'}")
     typer.echo(
-        f"  tables: twin query is for plant.duckdb; scenario rows are in the warehouse, "
-        f"scenario.* where scenario_id = '{summary.scenario_id}'"
+        f"  rows:   scenario.* tables of the warehouse, scenario_id = '{summary.scenario_id}'"
     )
     for gap in summary.not_modelled:
         err.print(f"[yellow]not modelled in this build: {gap}[/yellow]")
