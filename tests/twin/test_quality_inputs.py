@@ -78,9 +78,11 @@ def con(mem_db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return mem_db
 
 
-def _hourly(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date) -> pl.DataFrame:
+def _hourly(
+    con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, since: datetime = T0
+) -> pl.DataFrame:
     ctx = SnapshotContext(1, as_of, settings)
-    return CoreInputs(con, ctx).query("quality_sensor_hourly")
+    return CoreInputs(con, ctx).query("quality_sensor_hourly", since=since)
 
 
 def test_hourly_means_use_good_running_readings_only(
@@ -107,3 +109,11 @@ def test_readings_after_the_as_of_day_are_left_out(
 ) -> None:
     """As of the day before, nothing was known yet."""
     assert _hourly(con, settings, date(2026, 3, 1)).height == 0
+
+
+def test_readings_before_the_lookback_are_left_out(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    """With the lookback starting at 09:00, the 08:00 hour is not read."""
+    got = _hourly(con, settings, date(2026, 3, 2), since=T0 + timedelta(hours=1))
+    assert got["hour"].to_list() == [T0 + timedelta(hours=1)]

@@ -13,7 +13,7 @@ feature is the mean of the metric over the record's production window (hourly me
 ``baseline_subgroups`` records, z = (x - mean) / sd; an EWMA of z (clipped at +-4, lambda 0.2) alarms beyond
 its exact limit L sqrt(lambda / (2 - lambda) (1 - (1 - lambda)^2j)), L = 3, and moves the
 smoothed level by at least ``min_relative_drift`` (5 %) of the baseline mean, on
-``min_alarm_run`` records in a row on one side, after the baseline. The feature uses
+``min_alarm_run`` (4) records in a row on one side, after the baseline. The feature uses
 readings taken while the machine ran (idle and down periods are not drift).
 
 Characteristic trend. An EWMA of the standardized lot means of each variables series
@@ -48,7 +48,7 @@ class PrequalityParams(BaseModel):
     )
     ewma_l: float = Field(default=3.0, gt=0, description="EWMA limit width in sigmas of the EWMA.")
     min_alarm_run: int = Field(
-        default=2, ge=1, description="Alarming records in a row (one side) before a drift counts."
+        default=4, ge=1, description="Alarming records in a row (one side) before a drift counts."
     )
     min_baseline: int = Field(
         default=5, ge=2, description="Baseline records a sensor series needs to be judged."
@@ -62,6 +62,13 @@ class PrequalityParams(BaseModel):
         ge=0,
         description="Smallest drift that counts, as a share of the baseline mean (EWMA level x "
         "baseline sd / |baseline mean|): statistics alone flag 0.5 % moves of a steady signal.",
+    )
+    lookback_days: int = Field(
+        default=7,
+        ge=1,
+        description="Days of sensor history before the as-of day's end that drift is judged on "
+        "(its baseline is the machine's first records in them): reading every sensor since the "
+        "plant began would cost a bench-scale plant half a minute per day of history.",
     )
     z_clip: float = Field(
         default=4.0,

@@ -90,8 +90,9 @@ class _Frames:
             .filter(pl.col("received_at") < end)
             .join(self.product_sites.select("product_id"), on="product_id", how="semi")
         )
+        since = cutoff_utc(ctx) - timedelta(days=PARAMS.lookback_days)
         self.hourly = (
-            inputs.query("quality_sensor_hourly")
+            inputs.query("quality_sensor_hourly", since=since)
             .lazy()
             .join(kept_machines, on="machine_id", how="semi")
         )
