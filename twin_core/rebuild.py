@@ -145,6 +145,7 @@ def rebuild(
         "seed": settings.seed,
         "timezone": settings.timezone,
         "baseline_subgroups": settings.baseline_subgroups,
+        "spc_rules": settings.spc_rules.model_dump(mode="json"),
     }
     con.execute("begin transaction")
     try:

@@ -271,3 +271,20 @@ def test_empty_warehouse_builds_empty_tables(
     rebuild(mem_db, settings, AS_OF, builder_list=[quality.build])
     for name in ("spc_limits", "spc_violations", "capability", "lots_to_hold", "revision_flags"):
         assert _table(mem_db, name).height == 0
+
+
+def test_snapshot_records_the_spc_rules_it_used(
+    plant: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    """history.snapshots.params names the rule set, so a violation can be traced to its rules."""
+    rebuild(plant, settings, AS_OF, builder_list=[quality.build])
+    (params,) = plant.execute("select params from twin.snapshots").fetchone() or ("{}",)
+    assert json.loads(params)["spc_rules"]["default"] == ["WE1", "WE2", "WE3", "WE4"]
+
+
+def test_other_sites_are_left_out(plant: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """A rebuild for site S2 sees none of S1's lots, feedback or sensors."""
+    s2 = settings.model_copy(update={"site_ids": ["S2"]})
+    rebuild(plant, s2, AS_OF, builder_list=[quality.build])
+    for name in ("spc_limits", "capability", "lots_to_hold", "feedback_insights", "revision_flags"):
+        assert _table(plant, name).height == 0
