@@ -8,23 +8,19 @@ measured link: OLS of lot means on the metric's production-window mean, p below
 ``sensitivity_alpha``).
 
 Drift. Each (machine, metric) is a series of production records, ordered by start. Its
-feature is the mean of the metric over the record's production window (hourly means, from
-``sql/inputs/quality_sensor_hourly.sql``). Against a baseline of the machine's first
-``baseline_subgroups`` records, z = (x - mean) / sd; an EWMA of z (clipped at +-4, lambda 0.2) alarms beyond
-its exact limit L sqrt(lambda / (2 - lambda) (1 - (1 - lambda)^2j)), L = 3, and moves the
-smoothed level by at least ``min_relative_drift`` (5 %) of the baseline mean, on
-``min_alarm_run`` (4) records in a row on one side, after the baseline. The feature uses
-readings taken while the machine ran (idle and down periods are not drift).
-
-Characteristic trend. An EWMA of the standardized lot means of each variables series
-(the same lambda and L) alarms on lots no run rule flagged; the evidence projects the last
-``trend_window`` lot means to the nearer spec limit.
+feature is the mean of the metric over the record's production window, from hourly means of
+the readings taken while the machine ran (``sql/inputs/quality_sensor_hourly.sql``: idle and
+down periods are not drift). Against a baseline of the machine's first ``baseline_subgroups``
+records, z = (x - mean) / sd; an EWMA of z (clipped at +-4, lambda 0.2) alarms beyond its
+exact limit L sqrt(lambda / (2 - lambda) (1 - (1 - lambda)^2j)), L = 3, when the smoothed level
+has also moved by at least ``min_relative_drift`` (5 %) of the baseline mean, on
+``min_alarm_run`` (4) records in a row on one side, after the baseline.
 
 Grain: ``lot_sensor_features`` and ``sensor_drift`` one row per production record and metric;
-``sensitivity`` one row per product, characteristic, machine and metric; ``characteristic_trend``
-one row per variables lot; ``drift_links`` one row per alarming record and linked
-characteristic; ``quality_drift`` one row per machine, metric, product and characteristic
-that drifted; ``lots_to_hold`` one row per lot, product, machine and reason.
+``sensitivity`` one row per product, characteristic, machine and metric; ``process_links`` one
+row per product, characteristic and machine; ``drift_links`` one row per alarming record and
+linked characteristic. What quality acts on (the characteristic trend, twin.quality_drift and
+twin.lots_to_hold) is built from these in ``twin_core.sim.quality_holds``.
 """
 
 from __future__ import annotations
