@@ -155,22 +155,33 @@ def ingest(params: IngestParams = IngestParams()) -> State[Any]:
     settings = get_settings()
     strict = settings.strict_ingest if params.strict is None else params.strict
     files: list[FileResult] = []
+    failed: dict[str, str] = {}
     with home_lock(settings, "ingest", wait_s=params.lock_wait_s):
         plan, with_files = start_task(list(params.sources), params.retry_quarantined)
-        try:
-            for source in with_files:
+        for source in with_files:
+            # A source that fails (after its retries) does not stop the others.
+            try:
                 files += source_task(plan, source)
-        finally:
-            # Files that committed form a complete batch even when a source failed.
-            result = finish_task(plan, files)
-            create_markdown_artifact(
-                markdown=result.to_markdown(),
-                key="ingest-reconciliation",
-                description=f"ingest batch {result.batch_id or '(nothing new)'}",
-            )
+            except Exception as exc:
+                failed[source] = f"{type(exc).__name__}: {exc}"
+                logger.error("source %s failed: %s", source, failed[source])
+        # Files that committed form a complete batch even when a source failed.
+        result = finish_task(plan, files)
+        create_markdown_artifact(
+            markdown=result.to_markdown()
+            + "".join(f"\n**{s} failed** (retried): {why}\n" for s, why in failed.items()),
+            key="ingest-reconciliation",
+            description=f"ingest batch {result.batch_id or '(nothing new)'}",
+        )
     summary = result.summary()
     logger.info(summary)
-    data = {"batch_id": result.batch_id, "totals": result.totals.__dict__}
+    data = {"batch_id": result.batch_id, "totals": result.totals.__dict__, "failed": failed}
+    if failed:
+        return Failed(
+            message=f"source(s) {', '.join(failed)} failed (the files they committed and the "
+            f"other sources are loaded): {summary}",
+            data=data,
+        )
     if not result.reconciles:  # cannot happen unless the library is broken: say so loudly
         return Failed(message=f"reconciliation does not hold: {summary}", data=data)
     if not result.quarantined_anything:

@@ -114,3 +114,19 @@ def test_only_io_errors_are_retried(error: Exception, expected: bool) -> None:
     """A task is retried after I/O errors and a locked warehouse, not after other errors."""
     state = Failed(data=error)
     assert _io_error(source_task, None, state) is expected  # type: ignore[arg-type]
+
+
+def test_a_failing_source_fails_the_run_but_not_the_other_sources(
+    prefect_api: None, home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that cannot be read (a dangling link) fails its source after the retries; the
+    other sources load and the run ends Failed, naming the source."""
+    monkeypatch.setattr(source_task, "retry_delay_seconds", 0)
+    (home.landing_dir / "machines").mkdir()
+    (home.landing_dir / "machines" / "m.csv").symlink_to(home.home / "gone.csv")
+    drop(home, "suppliers", "s.csv", "supplier_id,name\nSUP1,Acme\n")
+    state = ingest(IngestParams(), return_state=True)
+    assert state.type.value == "FAILED"
+    assert state.message is not None and "machines" in state.message
+    assert rows(home, "select supplier_id from raw.suppliers") == [("SUP1",)]
+    assert rows(home, "select status, files_ingested from ingest.batches") == [("completed", 1)]

@@ -89,15 +89,21 @@ def discover(landing: Path, sources: Sequence[str]) -> list[LandingFile]:
                 if _ignored(name):
                     continue
                 path = Path(dirpath) / name
-                st = path.stat()
+                try:
+                    st = path.stat()
+                    size, mtime = st.st_size, st.st_mtime_ns
+                except OSError:
+                    # Listed anyway (a dangling link, a file gone): reading it raises the real
+                    # error in its own source's step, which retries it.
+                    size, mtime = -1, -1
                 files.append(
                     LandingFile(
                         source=source,
                         path=path,
                         rel=path.relative_to(landing).as_posix(),
                         format=file_format(name),
-                        size_bytes=st.st_size,
-                        mtime_ns=st.st_mtime_ns,
+                        size_bytes=size,
+                        mtime_ns=mtime,
                     )
                 )
         found.extend(sorted(files, key=lambda f: f.rel))

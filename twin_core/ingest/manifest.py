@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from twin_core.ingest.result import FileResult, Totals
+from twin_core.ingest.result import FileResult
 
 
 def utcnow() -> datetime:
@@ -138,23 +138,23 @@ def quarantine_file(
     )
 
 
-def finish_batch(con: duckdb.DuckDBPyConnection, batch_id: str, totals: Totals) -> None:
-    """Mark the batch completed with the run's totals (validation picks it up from here)."""
+def finish_batch(
+    con: duckdb.DuckDBPyConnection, batch_id: str, *, files_seen: int, files_skipped: int
+) -> None:
+    """Mark the batch completed. Files seen and skipped come from the run; what the batch
+    holds (files loaded or quarantined, rows) is counted from the manifest, which has every
+    file the batch committed, also those of a step that failed afterwards."""
     con.execute(
-        "update ingest.batches set finished_at = $t, status = 'completed', files_seen = $seen, "
-        "files_ingested = $loaded, files_skipped = $skipped, files_quarantined = $fq, "
-        "rows_read = $read, rows_loaded = $rl, rows_quarantined = $rq where batch_id = $b",
-        {
-            "t": utcnow(),
-            "seen": totals.files_seen,
-            "loaded": totals.files_loaded,
-            "skipped": totals.files_skipped,
-            "fq": totals.files_quarantined,
-            "read": totals.rows_read,
-            "rl": totals.rows_loaded,
-            "rq": totals.rows_quarantined,
-            "b": batch_id,
-        },
+        "update ingest.batches b set finished_at = $t, status = 'completed', "
+        "files_seen = $seen, files_ingested = f.loaded, "
+        "files_skipped = $skipped, files_quarantined = f.quarantined, "
+        "rows_read = f.rows_read, rows_loaded = f.rows_loaded, rows_quarantined = f.rows_quarantined "
+        "from (select count(*) filter (where status = 'loaded') as loaded, "
+        "count(*) filter (where status = 'quarantined') as quarantined, "
+        "coalesce(sum(rows_read), 0) as rows_read, coalesce(sum(rows_loaded), 0) as rows_loaded, "
+        "coalesce(sum(rows_quarantined), 0) as rows_quarantined "
+        "from ingest.files where batch_id = $b) f where b.batch_id = $b",
+        {"t": utcnow(), "b": batch_id, "seen": files_seen, "skipped": files_skipped},
     )
 
 

@@ -96,9 +96,7 @@ def _csv_header(f: LandingFile) -> list[str]:
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             header = next(csv.reader(text, delimiter=",", quotechar='"', strict=True), None)
     except UnicodeDecodeError as exc:
-        raise FileRejected(
-            "wrong_encoding", f"not UTF-8: {exc.reason} at byte {exc.start}"
-        ) from None
+        raise FileRejected("wrong_encoding", f"not UTF-8 (near the header): {exc.reason}") from None
     except csv.Error as exc:
         raise FileRejected("unparseable_file", f"cannot read the CSV header: {exc}") from None
     if not header:

@@ -154,7 +154,8 @@ def _finish(
         unknown_folders=list(plan.unknown_folders),
     )
     if result.batch_id is not None:
-        finish_batch(con, result.batch_id, result.totals)
+        t = result.totals
+        finish_batch(con, result.batch_id, files_seen=t.files_seen, files_skipped=t.files_skipped)
     result.finished_at = utcnow()
     return result
 
