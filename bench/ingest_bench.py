@@ -174,15 +174,16 @@ def main() -> None:
             files = {k: v for k, v in (("csv", args.csv), ("parquet", args.parquet)) if v}
         results = {}
         print(
-            "| format | rows | file MB | bare CTAS s | ingest s | ratio | quarantined | ingest peak RSS MB |"
+            "| format | rows | file MB | bare CTAS s | ingest s | ratio | quarantined | peak RSS MB bare / ingest |"
         )
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for fmt, path in files.items():
-            bare: list[float] = []
+            bare_runs: list[dict[str, float]] = []
             ing: list[dict[str, float]] = []
             for _ in range(args.repeat):
-                bare.append(_child("bare", path.resolve(), args)["seconds"])
+                bare_runs.append(_child("bare", path.resolve(), args))
                 ing.append(_child("ingest", path.resolve(), args))
+            bare = [r["seconds"] for r in bare_runs]
             best_bare = min(bare)
             best = min(ing, key=lambda r: r["seconds"])
             ratio = best["seconds"] / best_bare
@@ -196,11 +197,12 @@ def main() -> None:
                 / statistics.median(bare),
                 "quarantined": best["quarantined"],
                 "ingest_rss_mb": max(r["rss_mb"] for r in ing),
+                "bare_rss_mb": max(r["rss_mb"] for r in bare_runs),
             }
             print(
                 f"| {fmt} | {int(best['rows']):,} | {path.stat().st_size / 1e6:,.0f} | {best_bare:.1f} "
                 f"| {best['seconds']:.1f} | {ratio:.2f}x | {int(best['quarantined']):,} "
-                f"| {results[fmt]['ingest_rss_mb']:,.0f} |",
+                f"| {results[fmt]['bare_rss_mb']:,.0f} / {results[fmt]['ingest_rss_mb']:,.0f} |",
                 flush=True,
             )
         print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
