@@ -20,7 +20,7 @@ from prefect.runtime import flow_run
 
 from flows.params import ScenarioParams
 from twin_core.runlock import home_lock
-from twin_core.scenario.report import render_markdown
+from twin_core.scenario.report import render_markdown, report_dir
 from twin_core.scenario.run import run_scenario
 from twin_core.scenario.spec import ScenarioSpec
 from twin_core.settings import get_settings
@@ -43,8 +43,6 @@ def simulate_scenario(spec: ScenarioSpec) -> ScenarioSummary:
     """Compute baseline and scenario, store both, write the report; return the small facts."""
     settings = get_settings()
     outcome, written = run_scenario(settings, spec)
-    from twin_core.scenario.report import report_dir
-
     target = report_dir(settings, outcome.scenario_id)
     create_markdown_artifact(
         markdown=render_markdown(outcome),

@@ -8,7 +8,8 @@
 # Everything Prefect keeps (its SQLite database, logs, pid files) lives in $PREFECT_HOME
 # (default ./prefect-home, gitignored), so this server never touches ~/.prefect.
 # Flow runs use TWIN_HOME (default ./demo, what `make demo` fills).
-# Overridable: PREFECT_HOME, PREFECT_PORT (4200), TWIN_HOME, VENV (.venv).
+# Overridable: PREFECT_HOME, PREFECT_PORT (4200), TWIN_HOME, VENV (.venv),
+# TWIN_SERVER_START_TIMEOUT (seconds to wait for the server to answer, 300).
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
@@ -53,10 +54,11 @@ start() {
   trap 'echo "start failed; stopping what was started" >&2; stop_one worker; stop_one server' ERR
   setsid "$BIN/prefect" server start --host "$HOST" --port "$PORT" >"$RUN/server.log" 2>&1 &
   echo $! >"$RUN/server.pid"
-  if ! "$BIN/python" - "$PREFECT_API_URL" <<'PY'
+  # A first start migrates a new SQLite database: on a busy machine that takes minutes.
+  if ! "$BIN/python" - "$PREFECT_API_URL" "${TWIN_SERVER_START_TIMEOUT:-300}" <<'PY'
 import sys, time, urllib.request
 url = sys.argv[1] + "/health"
-deadline = time.monotonic() + 90
+deadline = time.monotonic() + float(sys.argv[2])
 while time.monotonic() < deadline:
     try:
         with urllib.request.urlopen(url, timeout=2) as r:

@@ -124,7 +124,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     api = f"http://127.0.0.1:{port}/api"
     try:
         started = subprocess.run(
-            [str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=300
+            [str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=600
         )
         assert started.returncode == 0, started.stdout + started.stderr
         with httpx.Client(base_url=api, timeout=30) as client:

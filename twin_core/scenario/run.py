@@ -31,6 +31,7 @@ from twin_core import __version__
 from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.report.data import SnapshotInfo, load_report_data
 from twin_core.report.rules import compute_instructions
+from twin_core.scenario.report import report_dir, write_report
 from twin_core.scenario.spec import ResolvedScenario, ScenarioSpec
 from twin_core.settings import Settings
 from twin_core.sim import scenario as compare
@@ -329,8 +330,6 @@ def read_scenario(con: duckdb.DuckDBPyConnection, scenario_id: str, table: str) 
 def run_scenario(settings: Settings, spec: ScenarioSpec) -> tuple[ScenarioOutcome, dict[str, int]]:
     """Compute a scenario on the warehouse of ``settings`` and store it; the caller holds the
     TWIN_HOME lock (the flow does)."""
-    from twin_core.scenario.report import report_dir, write_report
-
     with open_warehouse(settings) as con:
         outcome = compute(settings, con, spec)
         target = report_dir(settings, outcome.scenario_id)
