@@ -8,8 +8,9 @@ from datetime import datetime
 import pytest
 
 from tests.ingest.conftest import drop, machines_csv, rows
-from twin_core.ingest import ingest_landing
+from twin_core.ingest import ingest_landing, ingest_source, reconciliation, start_ingest
 from twin_core.settings import Settings
+from twin_core.warehouse import open_warehouse
 
 M1 = "M1,L1,S1,Press,press,1,2.5"
 M2 = "M2,L1,S1,Oven,oven,2,3.0"
@@ -172,18 +173,22 @@ def test_batch_row_records_the_totals(home: Settings) -> None:
 def test_batch_left_running_by_a_crash_is_closed_with_its_committed_files(
     home: Settings,
 ) -> None:
-    """A batch still 'running' when a new run starts was interrupted: its committed files are
-    whole, so it is closed as completed with their counts, ready for validation."""
-    drop(home, "machines", "m.csv", machines_csv(M1))
-    first = ingest_landing(home)
-    rows(
-        home,
-        "update ingest.batches set status = 'running', rows_loaded = null where batch_id = ?",
-        [first.batch_id],
-    )
+    """A run that died after loading a file but before closing its batch: the next run closes
+    that batch as completed with the file's counts, and purges the rows that failed casts
+    from raw (they are in quarantine), so the batch is ready for validation."""
+    drop(home, "machines", "m.csv", machines_csv(M1, "M9,L1,S1,x,y,bad,1"))
+    plan = start_ingest(home)
+    ingest_source(home, plan, "machines")  # ... and the process dies here
     ingest_landing(home)
-    expected = [("completed", 1, 1)]
-    assert rows(home, "select status, files_ingested, rows_loaded from ingest.batches") == expected
+    expected = [(plan.batch_id, "completed", 1, 1, 1)]
+    got = rows(
+        home,
+        "select batch_id, status, files_ingested, rows_loaded, rows_quarantined from ingest.batches",
+    )
+    assert got == expected
+    assert rows(home, "select machine_id from raw.machines") == [("M1",)]
+    with open_warehouse(home) as con:
+        assert reconciliation(con)["holds"].all()
 
 
 def test_unknown_landing_folder_is_reported(home: Settings) -> None:

@@ -5,10 +5,13 @@ one quarantine row (stage ``ingest``) per row that does not, naming column and v
 
 The file is read once. A single ``insert ... select`` casts every row with ``try_cast``
 and writes all of them into raw; a row that failed a cast carries, in ``_extra``, a marker
-``!`` followed by its rule, reason and the row as read. Two statements in the same
-transaction then move the marked rows to quarantine and delete them from raw, so no
-reader ever sees them in raw. (Splitting in the insert itself would need a second read of
-the file or a staged copy of every row; at 86M rows a day both cost more.)
+``!`` followed by its rule, reason and the row as read. A second statement in the same
+transaction copies the marked rows to quarantine. ``purge_marked`` deletes them from raw
+when the batch is closed, before it is marked completed, so validation never sees them.
+(Splitting in the insert itself would need a second read of the file or a staged copy of
+every row; at 86M rows a day both cost more. Deleting inside the file's transaction makes
+DuckDB rewrite the whole appended file at commit instead of keeping the row groups it
+already wrote: 20 s for 10M rows, against 0.1 s for the delete after the commit.)
 """
 
 from __future__ import annotations
@@ -182,7 +185,8 @@ def load_file(
     file: str,
     ingested_at: datetime,
 ) -> Counts:
-    """Load one file inside the caller's transaction; returns its reconciliation."""
+    """Load one file inside the caller's transaction; returns its reconciliation. Rows that
+    failed a cast are in quarantine and, marked, still in raw until ``purge_marked``."""
     sql, params = insert_sql(contract, rel, res)
     params |= {"batch_id": batch_id, "file": file, "ingested_at": ingested_at}
     row = con.execute(sql, params).fetchone()
@@ -200,6 +204,22 @@ def load_file(
         keys | {"source": contract.name, "at": ingested_at},
     ).fetchone()
     quarantined = int(moved[0]) if moved else 0
-    if quarantined:
-        con.execute(f"delete from {table} where {where}", keys)
     return Counts(read, read - quarantined, quarantined)
+
+
+def purge_marked(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
+    """Delete from raw the rows of ``batch_id`` marked as failed casts (their copies are in
+    quarantine). Only sources whose manifest counts quarantined rows are searched."""
+    sources = con.execute(
+        "select distinct source from ingest.files where batch_id = $b and rows_quarantined > 0",
+        {"b": batch_id},
+    ).fetchall()
+    deleted = 0
+    for (source,) in sources:
+        row = con.execute(
+            f"delete from raw.{quote_ident(str(source))} "
+            "where _batch_id = $b and starts_with(_extra, $stash)",
+            {"b": batch_id, "stash": STASH},
+        ).fetchone()
+        deleted += int(row[0]) if row else 0
+    return deleted

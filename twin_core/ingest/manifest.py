@@ -160,7 +160,7 @@ def finish_batch(
 
 def close_interrupted(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Close batches a process that died left 'running', as completed with the files that
-    committed (counted from the manifest). Only one process can write the warehouse, so a
+    committed (counted from the manifest); the caller purges their marked rows. Only one process can write the warehouse, so a
     running batch seen by a new run is stale; each of its files committed whole with its
     manifest row, so what it holds is valid and goes on to validation. The files it did not
     reach are new to the next run."""
