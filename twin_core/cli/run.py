@@ -269,7 +269,6 @@ def demo(
     ),
 ) -> None:
     """Generate a demo plant into TWIN_HOME and backfill the twin over its days."""
-    _prefect_defaults()
     from twin_core.synth import DEFAULT_START, SynthError, generate
     from twin_core.warehouse import open_warehouse
 
@@ -280,6 +279,9 @@ def demo(
         raise UserError(
             f"{settings.home} already holds a twin; run `make clean` or `twin demo --fresh` first"
         )
+    _prefect_defaults()
+    # A newcomer reads the per-day summary below; Prefect's per-task log lines are for the UI.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # landing/ is left to the generator (it refuses to write over existing extracts).
     for d in (settings.home, settings.reports_dir, settings.validation_dir):
         d.mkdir(parents=True, exist_ok=True)
@@ -313,7 +315,7 @@ def _demo_epilogue(settings: Settings, done: list[NightlySummary]) -> None:
     home = settings.home
     report_dir = settings.reports_dir / last.as_of.isoformat()
     typer.echo("")
-    typer.echo(f"The twin of {len(done)} plant days is in {home}.")
+    typer.echo(f"The twin of {len(done)} plant day(s) is in {home}.")
     if report_dir.exists():
         typer.echo(
             f"  reports:    {report_dir}/ (one folder per day under {settings.reports_dir}/)"
