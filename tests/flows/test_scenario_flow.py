@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 
 import pytest
 from prefect import get_client
@@ -39,15 +42,11 @@ def test_a_scenario_run_writes_its_report_and_an_artifact(
     assert summary.scenario_id in asyncio.run(_artifact_markdown("scenario-report"))
 
 
-def test_a_scenario_waits_for_no_one_when_told_not_to(
-    prefect_api: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+def test_a_scenario_that_may_not_wait_refuses_a_busy_home(
+    prefect_api: None, settings: Settings
 ) -> None:
     """With lock_wait_s=0 a scenario refuses to start while another run holds TWIN_HOME."""
     tiny_snapshot(settings)
-    import subprocess
-    import sys
-    import textwrap
-
     code = textwrap.dedent(
         f"""
         import time
