@@ -123,6 +123,22 @@ def test_later_shortfall_asks_to_build_ahead(
     assert [(i.due_date, i.line_id) for i in later] == [(date(2026, 3, 12), "L2")]
 
 
+def test_later_shortfall_covered_by_earlier_surplus_is_a_low_priority_build_ahead(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """200 units of surplus on day 1 cover a 150-unit gap on day 3: build ahead, priority 3."""
+    machines(insert)
+    forecast(insert, "L2", 500, 700, 600, "M3")
+    forecast(insert, "L2", 900, 750, 700, "M3", day=date(2026, 3, 13))
+    later = [i for i in compute_instructions(load()) if i.action.startswith("Build ahead")]
+    assert [(i.priority, i.reason.split("; ")[0]) for i in later] == [
+        (
+            3,
+            "history.line_forecast: p50 below required on 1 day(s) from 2026-03-13, total gap 150 units, 0 after the surplus of earlier days",
+        )
+    ]
+
+
 def test_machine_with_predicted_limit_date_gets_a_maintenance_item(
     insert: Insert, load: Callable[[], ReportData]
 ) -> None:

@@ -126,6 +126,9 @@ class LineOutlook:
     planned_h: float
     short_days: tuple[date, ...] = ()
     horizon_gap: float = 0.0
+    # Shortfall left after running every earlier day's surplus into stock: the largest
+    # running total of (required - p50) over the horizon (0 when building ahead covers it).
+    net_gap: float = 0.0
     horizon_days: int = 0
     stops_on_day: tuple[PlannedStop, ...] = field(default_factory=tuple)
 
@@ -202,6 +205,14 @@ def recent_oee(data: ReportData, days: int = 7) -> dict[str, float]:
     return {str(r["machine_id"]): float(r["oee"]) for r in agg.iter_rows(named=True)}
 
 
+def _net_gap(rows: list[dict[str, Any]]) -> float:
+    running, worst = 0.0, 0.0
+    for r in rows:
+        running += float(r.get("required_qty") or 0) - float(r.get("p50_qty") or 0)
+        worst = max(worst, running)
+    return worst
+
+
 def line_outlooks(data: ReportData) -> list[LineOutlook]:
     """One outlook per line in history.line_forecast, sorted by line id."""
     frame = data.table("line_forecast")
@@ -256,6 +267,7 @@ def line_outlooks(data: ReportData) -> list[LineOutlook]:
                 planned_h=24.0 - stopped_h,
                 short_days=short,
                 horizon_gap=horizon_gap,
+                net_gap=_net_gap(rows),
                 horizon_days=len(rows),
                 stops_on_day=day_stops,
             )

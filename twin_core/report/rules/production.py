@@ -113,19 +113,44 @@ def _tomorrow_item(o: LineOutlook) -> Instruction:
 
 
 def _horizon_item(o: LineOutlook) -> Instruction | None:
-    """A shortfall later in the horizon is closed by building ahead before it."""
+    """A shortfall later in the horizon is closed by building ahead before it: first with the
+    surplus of the days before (p50 above required), then with extra hours."""
     first = o.first_short_day
     if first is None or first == o.day:
         return None
-    hours = o.hours_for(o.horizon_gap)
+    bottleneck = o.bottleneck or "the slowest machine"
+    reason = (
+        f"history.line_forecast: p50 below required on {len(o.short_days)} day(s) from {first}, "
+        f"total gap {num(o.horizon_gap)} units, {num(o.net_gap)} after the surplus of earlier "
+        f"days; {_capacity_text(o)}"
+    )
+    head = (
+        f"Build ahead on line {o.line_id} before {first}: run the surplus of the days before "
+        f"(p50 above required) into stock for the {num(o.horizon_gap)} units the forecast misses "
+        f"over the next {o.horizon_days} days"
+    )
+    if o.net_gap <= 0:
+        action, priority = head, 3
+    elif o.planned_h >= 24:
+        hours = o.hours_for(o.net_gap)
+        action = (
+            f"{head}; the line is planned around the clock, so recover {num(hours, 1)} h of lost "
+            f"time at bottleneck {bottleneck} and agree later due dates with sales for what "
+            f"stays short ({num(o.net_gap)} units)"
+        )
+        priority = 2
+    else:
+        hours = o.hours_for(o.net_gap)
+        action = (
+            f"{head}, and plan {num(hours, 1)} h of extra production at bottleneck {bottleneck} "
+            f"for the remaining {num(o.net_gap)} units"
+        )
+        priority = 2
     return Instruction(
         "production",
-        2,
-        f"Build ahead on line {o.line_id} before {first}: plan {num(hours, 1)} h of extra "
-        f"production at bottleneck {o.bottleneck or 'the slowest machine'} to cover "
-        f"{num(o.horizon_gap)} units the forecast misses over the next {o.horizon_days} days.",
-        f"history.line_forecast: p50 below required on {len(o.short_days)} day(s) from {first}, "
-        f"total gap {num(o.horizon_gap)} units; {_capacity_text(o)}",
+        priority,
+        action + ".",
+        reason,
         max(o.day, first - timedelta(days=1)),
         "line",
         o.line_id,
