@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import textwrap
 
 import pytest
-from prefect import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.params import ScenarioParams
 from flows.scenario import scenario
+from tests.prefect_artifacts import run_artifacts
 from tests.tiny_plant import tiny_snapshot
 from twin_core.runlock import LockBusy, home_lock
 from twin_core.scenario import SupplierDelay
 from twin_core.settings import Settings
-
-
-async def _artifact_markdown(key: str) -> str:
-    async with get_client() as client:
-        found = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), limit=1
-        )
-    return str(found[0].data) if found else ""
 
 
 def test_a_scenario_run_writes_its_report_and_an_artifact(
@@ -32,14 +22,16 @@ def test_a_scenario_run_writes_its_report_and_an_artifact(
 ) -> None:
     """The flow stores the scenario, writes reports/scenarios/<id>/ and a markdown artifact."""
     tiny_snapshot(settings)
-    summary = scenario(
+    state = scenario(
         ScenarioParams(
             name="late steel", supplier_delays=[SupplierDelay(supplier_id="SUP1", days=5)]
-        )
+        ),
+        return_state=True,
     )
+    summary = state.result()
     assert (summary.report_dir / "index.html").is_file()
     assert summary.rows["material_status"] == 2
-    assert summary.scenario_id in asyncio.run(_artifact_markdown("scenario-report"))
+    assert summary.scenario_id in run_artifacts(state)["scenario-report"]
 
 
 def test_a_scenario_that_may_not_wait_refuses_a_busy_home(
