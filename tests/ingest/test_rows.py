@@ -216,3 +216,22 @@ def test_timestamp_text_after_the_time_is_never_ignored(home: Settings) -> None:
     assert (f.rows_loaded, f.rows_quarantined) == (2, 1)
     expected = [(datetime(2026, 1, 1, 15, 0),), (datetime(2026, 1, 1, 9, 0, 0, 250000),)]
     assert rows(home, "select ts from raw.sensor_readings order by _row") == expected
+
+
+def test_parquet_row_numbers_are_the_files_own_in_a_large_file(home: Settings) -> None:
+    """_row of a Parquet row is its position in the file, across many row groups."""
+    path = home.landing_dir / "sensor_readings" / "big.parquet"
+    path.parent.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(
+        "copy (select 'S1' as sensor_id, timestamp '2026-01-01' as ts, (i + 1)::double as value"
+        " from range(500000) t(i)) to ? (row_group_size 20000)",
+        [str(path)],
+    )
+    con.close()
+    ingest_landing(home)
+    expected = [(500_000, 0)]
+    got = rows(
+        home, "select count(*), count(*) filter (where _row <> value) from raw.sensor_readings"
+    )
+    assert got == expected

@@ -49,6 +49,16 @@ def seen_content(
     return SeenContent(str(row[0]), str(row[1]), str(row[2]), row[3], bool(row[4]))
 
 
+def size_seen(con: duckdb.DuckDBPyConnection, source: str, size_bytes: int) -> bool:
+    """Whether any manifest version of this source has this size (if none, a file of this
+    size is new content without computing its hash first)."""
+    row = con.execute(
+        "select count(*) from ingest.files where source = $source and size_bytes = $size",
+        {"source": source, "size": size_bytes},
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def forget_quarantined(con: duckdb.DuckDBPyConnection, source: str, file: str, sha256: str) -> None:
     """Drop the manifest row of a file quarantined whole so it is read again (after its
     mapping was fixed, say). It contributed no rows; its quarantine row stays as history."""
