@@ -23,7 +23,13 @@ def _day(text: str | None) -> date | None:
 def _print_rules() -> None:
     from twin_core.validation.checks import catalog
 
-    table = Table("source", "rule", "level", "default", "checks", title="validation rules")
+    # Source and rule names are what severity overrides are written with: never broken.
+    table = Table(title="validation rules")
+    table.add_column("source", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("level", no_wrap=True)
+    table.add_column("default", no_wrap=True)
+    table.add_column("checks")
     for c in catalog():
         table.add_row(c.source, c.rule, c.level, c.severity, c.description)
     out.print(table)

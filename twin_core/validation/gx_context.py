@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,7 @@ def gx_session(settings: Settings, run_name: str) -> Iterator[GxSession]:
     session = GxSession(
         context=context,
         datasource=datasource,
-        run_id=RunIdentifier(run_name=run_name),
+        run_id=RunIdentifier(run_name=run_name, run_time=datetime.now(UTC)),
         docs_index=validation_dir / "data_docs" / "index.html",
     )
     try:

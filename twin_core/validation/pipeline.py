@@ -126,10 +126,11 @@ def validate_batch(
         load_batch(con, batch_id)
         rows = source_rows(con, batch_id)
         check_raw_columns(con, list(SOURCES))
-        ref_counts = prepare_refs(con, batch_id, run.run_id, rows, settings.validation)
-        facts = batch_facts(con, settings, batch_id, rows, run.as_of, ref_counts)
-    lap("prepare")
     try:
+        with open_warehouse(settings) as con:
+            ref_counts = prepare_refs(con, batch_id, run.run_id, rows, settings.validation)
+            facts = batch_facts(con, settings, batch_id, rows, run.as_of, ref_counts)
+        lap("prepare")
         plans = {s: checks_for(SOURCES[s], facts[s], run.run_id, settings.validation) for s in rows}
         outcomes: dict[str, list[ExpectationOutcome]] = {}
         docs = None
