@@ -173,3 +173,23 @@ def test_reader_process_keeps_old_snapshot_until_it_reconnects(
     assert seen["before"] == [1]
     assert seen["held"] == 1
     assert seen["after"] == 3
+
+
+def test_scenario_results_are_published_for_ad_hoc_queries(settings: Settings) -> None:
+    """The scenario.* tables travel into plant.duckdb with the twin snapshot."""
+    _add_snapshot(settings, 1, 1.1)
+    with open_warehouse(settings) as con:
+        con.execute(
+            "insert into scenario.runs (scenario_id, name, snapshot_id, as_of, created_at, params,"
+            " params_hash, code_version) values ('late-s1-ab', 'late', 1, date '2026-01-01',"
+            " now()::timestamp, '{}', 'ab', 'test')"
+        )
+    publish(settings)
+    con = connect(settings.published_path, read_only=True)
+    try:
+        expected = [("late-s1-ab", 1)]
+        assert (
+            con.execute("select scenario_id, snapshot_id from scenario.runs").fetchall() == expected
+        )
+    finally:
+        con.close()

@@ -74,7 +74,7 @@ def published_docs(schema_dir: Path = SCHEMA_DIR) -> list[TableDoc]:
     return [
         d
         for d in parse_schema(schema_dir)
-        if d.schema in ("history", "quality", "ingest")
+        if d.schema in ("history", "quality", "ingest", "scenario")
         or (d.schema, d.name) == ("core", "sensor_hourly")
     ]
 

@@ -37,7 +37,7 @@ from twin_core.settings import Settings
 from twin_core.warehouse import apply_views, connect, open_warehouse, quote_ident
 
 # Schemas copied whole (minus EXCLUDED) into the published file.
-PUBLISHED_SCHEMAS: tuple[str, ...] = ("history", "core", "quality", "ingest")
+PUBLISHED_SCHEMAS: tuple[str, ...] = ("history", "core", "quality", "ingest", "scenario")
 EXCLUDED: frozenset[tuple[str, str]] = frozenset({("core", "sensor_readings")})
 
 

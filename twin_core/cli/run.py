@@ -229,7 +229,8 @@ def scenario(
     )
     typer.echo(f"  report: {summary.report_dir / 'index.html'}")
     typer.echo(
-        f"  rows:   scenario.* tables of the warehouse, scenario_id = '{summary.scenario_id}'"
+        f"  rows:   scenario.* tables, scenario_id = '{summary.scenario_id}' (in plant.duckdb "
+        "from the next publish: the nightly's, or `twin publish` now)"
     )
     for gap in summary.not_modelled:
         err.print(f"[yellow]not modelled in this build: {gap}[/yellow]")
