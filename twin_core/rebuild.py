@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from twin_core import __version__
+from twin_core.faults import crash_point
 from twin_core.settings import Settings
 from twin_core.warehouse import SQL_DIR, fetch_polars, open_warehouse, quote_ident
 
@@ -165,6 +166,8 @@ def rebuild(
         con.execute(
             "update history.snapshots set status = 'complete' where snapshot_id = ?", [snapshot_id]
         )
+        # Every history table written and the snapshot marked complete, all uncommitted.
+        crash_point("rebuild.before_commit")
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -24,6 +24,7 @@ from datetime import datetime
 import duckdb
 
 from twin_core.contracts import Column, DuckType, Source
+from twin_core.faults import crash_point
 from twin_core.ingest.mapping import Resolved
 from twin_core.ingest.readers import Relation
 from twin_core.warehouse import quote_ident
@@ -202,6 +203,8 @@ def load_file(
     sql, params = insert_sql(contract, rel, res)
     params |= {"batch_id": batch_id, "file": file, "ingested_at": ingested_at}
     row = con.execute(sql, params).fetchone()
+    # The file's rows are in raw, its quarantine rows and manifest row not yet (uncommitted).
+    crash_point("ingest.mid_file")
     read = int(row[0]) if row else 0
     table = f"raw.{quote_ident(contract.name)}"
     where = "_batch_id = $batch_id and _file = $file and starts_with(_extra, $stash)"

@@ -23,6 +23,7 @@ from datetime import datetime
 import duckdb
 
 from twin_core.contracts import SOURCES, Source
+from twin_core.faults import crash_point
 from twin_core.ingest.discover import LandingFile, discover, sha256_of, unknown_folders
 from twin_core.ingest.errors import IngestError
 from twin_core.ingest.load import load_file, purge_marked
@@ -295,6 +296,7 @@ def _load(
             seconds=time.perf_counter() - t0,
         )
         record_file(con, result, batch_id=plan.batch_id, ingested_at=at)
+        crash_point("ingest.before_commit")
         con.execute("commit")
         return result
     except FileRejected as rej:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from twin_core.contracts import SOURCES, Source
+from twin_core.faults import crash_point
 from twin_core.settings import Settings
 from twin_core.validation.checks import Check, check_severity_keys, checks_for
 from twin_core.validation.facts import (
@@ -188,6 +189,8 @@ def _apply(
             )
         record(con, result)
         return result, None
+    # Inside phase 3's transaction: the old validation quarantine is deleted, nothing promoted.
+    crash_point("validate.before_promote")
     sources = tuple(
         _apply_source(con, run, SOURCES[s], rows[s], plans[s], outcomes[s]) for s in rows
     )
@@ -221,6 +224,8 @@ def _apply_source(
         quarantined += quarantine_superseded(con, src, run.batch_id, run.validated_at)
         dedupe = False
     moved = promote(con, src, run.batch_id, rows=rows, quarantined=quarantined, dedupe=dedupe)
+    # After the first source's promotion, the batch's other sources not yet (uncommitted).
+    crash_point("validate.mid_promote")
     return SourceResult(
         src.name, rows, quarantined, moved.promoted, moved.superseded, tuple(outcomes)
     )
