@@ -178,6 +178,9 @@ def fetch_polars(
     DuckDB 2 connections have no ``.pl()``; an Arrow table from a relation is the zero-copy
     path (from ``execute`` it costs an extra copy of the rows, and DuckDB warns).
     """
+    # A caller's earlier ``execute(...).fetchone()`` leaves its result open, and an open result
+    # blocks ``sql()``: run it to its end first (it was read; this only closes it).
+    con.complete()
     table = con.sql(sql, params=params).to_arrow_table()
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
