@@ -48,6 +48,10 @@ lint: $(BIN)/twin ## ruff and mypy (strict on twin_core and flows)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+.PHONY: bench
+bench: $(BIN)/twin ## Benchmark the nightly at bench scale vs its floors (bench-out/nightly.{json,md}; long)
+	$(BIN)/python bench/nightly_bench.py $(BENCH_ARGS)
+
 .PHONY: clean
 clean: ## Remove the demo home and caches (keeps .venv)
 	rm -rf $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

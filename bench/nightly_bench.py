@@ -10,12 +10,17 @@ extracts of the synthetic plant):
 - ratios: nightly / F_scan with CSV sensor input; nightly / F_ingest with Parquet input;
 - growth: the nightly for the newest day with 1, 3 and 7 days of history already loaded, and
   for 100, 300 and 1,000 sensors;
-- the scenario run and typical queries are measured by bench/sim_bench.py and bench/publish_bench.py.
+- one scenario run (the line forecast of 3 lines x 6 machines x 14 days x 1,000 replications,
+  ``bench/sim_bench.py``) and typical ad hoc queries on the bench day's published
+  ``plant.duckdb`` (the queries of ``bench/publish_bench.py``);
+- the machine's conditions (cores, memory, load average before and after each part): the
+  2-core machine is shared, so CPU seconds are recorded beside wall seconds.
 
-Writes ``bench-out/nightly.json`` and ``bench-out/nightly.md``.
+Writes ``bench-out/nightly.json`` and ``bench-out/nightly.md`` (targets against measured).
+Parts run alone merge into the JSON already there, so a long run can be split:
 
-    .venv/bin/python bench/nightly_bench.py                 # everything (long: tens of minutes)
-    .venv/bin/python bench/nightly_bench.py --only floor    # one part: floor, growth, sensors
+    make bench                                              # everything (long: tens of minutes)
+    .venv/bin/python bench/nightly_bench.py --only floor    # parts: floor,growth,sensors,scenario
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -43,8 +50,12 @@ from twin_core.settings import Settings
 from twin_core.synth import generate
 from twin_core.validation import validate_pending
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_targets  # a sibling script module, not a package
+
 OUT = Path("bench-out")
 START = date(2026, 3, 2)
+PARTS = ("floor", "growth", "sensors", "scenario")
 
 
 def reset_peak() -> None:
@@ -60,12 +71,29 @@ def peak_mb() -> float:
     return float("nan")
 
 
+def conditions() -> dict[str, Any]:
+    """The machine as the measurement saw it: load average (1, 5, 15 min) and free memory."""
+    mem = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, value = line.split(":", 1)
+        if key in ("MemTotal", "MemAvailable"):
+            mem[key] = round(int(value.split()[0]) / 1024 / 1024, 1)
+    return {
+        "at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
+        "mem_total_gb": mem.get("MemTotal"),
+        "mem_available_gb": mem.get("MemAvailable"),
+    }
+
+
 @dataclass
 class Stage:
     stage: str
     seconds: float
+    cpu_s: float
     peak_mb: float
     rows: int | None = None
+    detail: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows_per_s(self) -> float | None:
@@ -86,15 +114,40 @@ class NightlyRun:
     def peak_mb(self) -> float:
         return max(s.peak_mb for s in self.stages)
 
+    def as_dict(self) -> dict[str, Any]:
+        stages = [asdict(s) | {"rows_per_s": s.rows_per_s} for s in self.stages]
+        return {
+            "label": self.label,
+            "as_of": self.as_of,
+            "stages": stages,
+            "seconds": self.seconds,
+            "cpu_s": sum(s.cpu_s for s in self.stages),
+            "peak_mb": self.peak_mb,
+        }
+
 
 def timed(
     stage: str, fn: Callable[[], Any], rows: Callable[[Any], int | None] | None = None
 ) -> tuple[Stage, Any]:
     reset_peak()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = fn()
-    seconds = time.perf_counter() - t0
-    return Stage(stage, seconds, peak_mb(), rows(result) if rows else None), result
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return Stage(stage, seconds, cpu, peak_mb(), rows(result) if rows else None), result
+
+
+class _BuilderTimes(logging.Handler):
+    """Collects the rebuild's per-builder seconds from its log records."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seconds: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and "built" in str(record.msg):
+            module = str(args[1]).rsplit(".", 1)[-1]
+            self.seconds[module] = round(float(args[4]), 2)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ the plant
@@ -119,7 +172,7 @@ def plant(root: Path, days: int, sensors: int, scale: Literal["demo", "bench"] =
             period_s=1,
             csv_copy=True,
         )
-        print(f"generated {out} in {time.perf_counter() - t0:.0f} s")
+        print(f"generated {out} in {time.perf_counter() - t0:.0f} s", flush=True)
     return out
 
 
@@ -171,9 +224,9 @@ def _reader(path: Path) -> str:
     return f"{fn}(?)"
 
 
-def f_scan(files: list[tuple[str, Path]]) -> float:
+def f_scan(files: list[tuple[str, Path]], threads: int) -> float:
     """Scan every input once with DuckDB, parsing every column (an aggregate over each)."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": threads, "enable_progress_bar": False})
     t0 = time.perf_counter()
     for _, f in files:
         con.execute(f"select count(*), min(columns(*)) from {_reader(f)}", [str(f)]).fetchall()
@@ -182,10 +235,10 @@ def f_scan(files: list[tuple[str, Path]]) -> float:
     return seconds
 
 
-def f_ingest(files: list[tuple[str, Path]], db: Path) -> float:
+def f_ingest(files: list[tuple[str, Path]], db: Path, threads: int) -> float:
     """A bare CREATE TABLE AS of every input into a DuckDB file."""
     db.unlink(missing_ok=True)
-    con = duckdb.connect(str(db))
+    con = duckdb.connect(str(db), config={"threads": threads, "enable_progress_bar": False})
     t0 = time.perf_counter()
     for i, (_, f) in enumerate(files):
         con.execute(f"create table t{i} as select * from {_reader(f)}", [str(f)])
@@ -204,32 +257,52 @@ def nightly(settings: Settings, as_of: date, label: str) -> NightlyRun:
     run = NightlyRun(label, as_of.isoformat())
     st, ing = timed("ingest", lambda: ingest_landing(settings), lambda r: r.totals.rows_read)
     run.stages.append(st)
-    st, _ = timed(
+    st, validated = timed(
         "validate",
         lambda: validate_pending(settings, as_of=as_of),
         lambda r: ing.totals.rows_loaded,
     )
+    for v in validated:
+        for phase, s in v.seconds.items():
+            st.detail[phase] = round(st.detail.get(phase, 0.0) + s, 2)
     run.stages.append(st)
-    st, sid = timed("rebuild", lambda: rebuild_snapshot(settings, as_of))
+    builders = _BuilderTimes()
+    rebuild_log = logging.getLogger("twin_core.rebuild")
+    rebuild_log.addHandler(builders)
+    rebuild_log.setLevel(logging.INFO)
+    try:
+        st, sid = timed("rebuild", lambda: rebuild_snapshot(settings, as_of))
+    finally:
+        rebuild_log.removeHandler(builders)
+    st.detail = builders.seconds
     run.stages.append(st)
     st, _ = timed("report", lambda: build_reports(settings, snapshot_id=sid))
     run.stages.append(st)
-    st, _ = timed("publish", lambda: publish(settings))
+    st, _ = timed("publish", lambda: publish(settings), lambda r: r.rows)
     run.stages.append(st)
     return run
 
 
-def fresh_home(root: Path, name: str) -> Settings:
+def fresh_home(root: Path, name: str, threads: int) -> Settings:
     home = root / name
     if home.exists():
         shutil.rmtree(home)
     (home / "landing").mkdir(parents=True)
-    return Settings(home=home, duckdb_threads=os.cpu_count() or 2)
+    return Settings(home=home, duckdb_threads=threads)
 
 
-def history_run(root: Path, plant_dir: Path, history: int, fmt: str, label: str) -> NightlyRun:
-    """Load ``history`` days (nightly each, untimed), then time the nightly for the next day."""
-    settings = fresh_home(root, f"home-{label}")
+def history_run(
+    root: Path,
+    plant_dir: Path,
+    history: int,
+    fmt: str,
+    label: str,
+    threads: int,
+    after: Callable[[Settings], None] | None = None,
+) -> NightlyRun:
+    """Load ``history`` days (nightly each, untimed), then time the nightly for the next day.
+    ``after`` sees the home before it is removed (the query part reads its plant.duckdb)."""
+    settings = fresh_home(root, f"home-{label.replace(' ', '-')}", threads)
     land(settings.home, master_files(plant_dir))
     for d in range(history):
         day = START + timedelta(days=d)
@@ -238,21 +311,100 @@ def history_run(root: Path, plant_dir: Path, history: int, fmt: str, label: str)
     newest = START + timedelta(days=history)
     land(settings.home, day_files(plant_dir, newest, fmt))
     run = nightly(settings, newest, label)
-    shutil.rmtree(settings.home)
+    print(bench_targets.runs_table([run.as_dict()]), flush=True)
+    try:
+        if after is not None:
+            after(settings)
+    finally:
+        shutil.rmtree(settings.home)
     return run
 
 
-# ------------------------------------------------------------------ report
+# ------------------------------------------------------------------ scenario and query
 
 
-def md_table(runs: list[NightlyRun]) -> str:
-    lines = ["| run | stage | seconds | rows/s | peak MB |", "|---|---|---:|---:|---:|"]
-    for r in runs:
-        for s in r.stages:
-            rps = f"{s.rows_per_s:,.0f}" if s.rows_per_s else ""
-            lines.append(f"| {r.label} | {s.stage} | {s.seconds:.2f} | {rps} | {s.peak_mb:,.0f} |")
-        lines.append(f"| {r.label} | **nightly** | **{r.seconds:.2f}** | | **{r.peak_mb:,.0f}** |")
-    return "\n".join(lines)
+def scenario_seconds(repeat: int = 3) -> dict[str, float]:
+    """The line forecast of one scenario run, 3 lines x 6 machines x 14 days x 1,000
+    replications (``sim_bench.bench_lines``: median of ``repeat``)."""
+    import sim_bench
+
+    return sim_bench.bench_lines(repeat)
+
+
+def query_ms(settings: Settings) -> dict[str, float]:
+    """Median latency of the typical ad hoc queries on a published plant.duckdb."""
+    import publish_bench
+
+    queries = dict(publish_bench.QUERIES)
+    # The readings' hourly aggregates of one machine's sensors over the published days.
+    queries["sensor_hourly one machine, 7 days"] = (
+        "select sensor_id, avg(mean) from core.sensor_hourly where sensor_id in "
+        "(select sensor_id from core.sensors where machine_id = 'L1-M1') "
+        "and hour >= (select max(hour) from core.sensor_hourly) - interval 7 day group by all"
+    )
+    return {
+        name: round(publish_bench.time_query(settings.published_path, sql), 2)
+        for name, sql in queries.items()
+    }
+
+
+# ------------------------------------------------------------------ parts
+
+
+def part_floor(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    p = plant(args.root, 1, args.sensors)
+    masters = master_files(p)
+    csv_files, pq_files = day_files(p, START, "csv"), day_files(p, START, "parquet")
+    th = args.threads
+    floors = {
+        "f_scan_csv_s": f_scan(masters + csv_files, th),
+        "f_scan_parquet_s": f_scan(masters + pq_files, th),
+        "f_ingest_csv_s": f_ingest(masters + csv_files, args.root / "floor.duckdb", th),
+        "f_ingest_parquet_s": f_ingest(masters + pq_files, args.root / "floor.duckdb", th),
+    }
+    print(json.dumps(floors, indent=1), flush=True)
+    queries: dict[str, float] = {}
+    runs = [
+        history_run(args.root, p, 0, "csv", "csv input", th),
+        history_run(
+            args.root, p, 0, "parquet", "parquet input", th, lambda s: queries.update(query_ms(s))
+        ),
+    ]
+    results["floor"] = {
+        "sensors": args.sensors,
+        "readings": runs[1].stages[0].rows,
+        "floors": floors,
+        "runs": [r.as_dict() for r in runs],
+    }
+    results["query_ms"] = queries
+
+
+def part_growth(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    histories = [int(x) for x in args.history.split(",")]
+    p = plant(args.root, max(histories) + 1, args.growth_sensors, "demo")
+    runs = [
+        history_run(args.root, p, h, "parquet", f"{h} days history", args.threads)
+        for h in histories
+    ]
+    results["growth_history"] = {
+        "sensors": args.growth_sensors,
+        "runs": [r.as_dict() | {"history_days": h} for r, h in zip(runs, histories, strict=True)],
+    }
+
+
+def part_sensors(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    runs = []
+    counts = [int(x) for x in args.sensor_counts.split(",")]
+    for n in counts:
+        p = plant(args.root, 1, n, "demo")
+        runs.append(history_run(args.root, p, 0, "parquet", f"{n} sensors", args.threads))
+    results["growth_sensors"] = {
+        "runs": [r.as_dict() | {"sensors": n} for r, n in zip(runs, counts, strict=True)]
+    }
+
+
+def part_scenario(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    results["scenario"] = scenario_seconds()
 
 
 def main() -> None:
@@ -260,7 +412,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--root", type=Path, default=Path("/tmp/twin-bench"))
+    ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--sensors", type=int, default=1000)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--history", default="1,3,7", help="days of history before the measured day")
     ap.add_argument(
         "--growth-sensors",
@@ -269,88 +423,39 @@ def main() -> None:
         help="sensor count for the history-growth runs (kept small so 8 days fit)",
     )
     ap.add_argument("--sensor-counts", default="100,300,1000")
-    ap.add_argument("--only", choices=["floor", "growth", "sensors"], default=None)
+    ap.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated parts of {', '.join(PARTS)}"
+    )
+    ap.add_argument("--fresh", action="store_true", help="drop earlier parts' results")
+    ap.add_argument("--keep-plants", action="store_true", help="keep the generated plants")
     args = ap.parse_args()
+    parts = [x.strip() for x in args.only.split(",") if x.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        ap.error(f"unknown part(s) {sorted(unknown)}; parts: {', '.join(PARTS)}")
     args.root.mkdir(parents=True, exist_ok=True)
-    OUT.mkdir(exist_ok=True)
-    results: dict[str, Any] = {
-        "machine": {"cores": os.cpu_count()},
-        "date": date.today().isoformat(),
-    }
-    md: list[str] = ["# Nightly benchmark", ""]
-
-    if args.only in (None, "floor"):
-        p = plant(args.root, 1, args.sensors)
-        csv_files, pq_files = day_files(p, START, "csv"), day_files(p, START, "parquet")
-        floors = {
-            "f_scan_csv_s": f_scan(master_files(p) + csv_files),
-            "f_scan_parquet_s": f_scan(master_files(p) + pq_files),
-            "f_ingest_csv_s": f_ingest(master_files(p) + csv_files, args.root / "floor.duckdb"),
-            "f_ingest_parquet_s": f_ingest(master_files(p) + pq_files, args.root / "floor.duckdb"),
-        }
-        runs = [
-            history_run(args.root, p, 0, "csv", "csv input"),
-            history_run(args.root, p, 0, "parquet", "parquet input"),
-        ]
-        ratios = {
-            "nightly_over_f_scan_csv": runs[0].seconds / floors["f_scan_csv_s"],
-            "nightly_over_f_ingest_parquet": runs[1].seconds / floors["f_ingest_parquet_s"],
-            "ingest_over_f_ingest_csv": runs[0].stages[0].seconds / floors["f_ingest_csv_s"],
-            "ingest_over_f_ingest_parquet": runs[1].stages[0].seconds
-            / floors["f_ingest_parquet_s"],
-            "validate_over_ingest_parquet": runs[1].stages[1].seconds / runs[1].stages[0].seconds,
-        }
-        results["floor"] = {
-            "floors": floors,
-            "ratios": ratios,
-            "runs": [asdict(r) | {"seconds": r.seconds, "peak_mb": r.peak_mb} for r in runs],
-        }
-        md += [
-            f"## One bench day ({args.sensors} sensors at 1 Hz)",
-            "",
-            "| floor | seconds |",
-            "|---|---:|",
-        ]
-        md += [f"| {k} | {v:.2f} |" for k, v in floors.items()]
-        md += ["", md_table(runs), "", "| ratio | value |", "|---|---:|"]
-        md += [f"| {k} | {v:.2f} |" for k, v in ratios.items()]
-        md.append("")
-        print("\n".join(md))
-
-    if args.only in (None, "growth"):
-        histories = [int(x) for x in args.history.split(",")]
-        p = plant(args.root, max(histories) + 1, args.growth_sensors, "demo")
-        runs = [history_run(args.root, p, h, "parquet", f"{h} days history") for h in histories]
-        results["growth_history"] = [
-            asdict(r) | {"seconds": r.seconds, "peak_mb": r.peak_mb} for r in runs
-        ]
-        md += [
-            f"## Growth with history (demo layout, {args.growth_sensors} sensors at 1 Hz, Parquet)",
-            "",
-            md_table(runs),
-            "",
-        ]
-        print(md_table(runs))
-
-    if args.only in (None, "sensors"):
-        runs = []
-        for n in [int(x) for x in args.sensor_counts.split(",")]:
-            p = plant(args.root, 1, n, "demo")
-            runs.append(history_run(args.root, p, 0, "parquet", f"{n} sensors"))
-        results["growth_sensors"] = [
-            asdict(r) | {"seconds": r.seconds, "peak_mb": r.peak_mb} for r in runs
-        ]
-        md += [
-            "## Growth with sensor count (demo layout, one day, 1 Hz, Parquet)",
-            "",
-            md_table(runs),
-            "",
-        ]
-        print(md_table(runs))
-
-    (OUT / "nightly.json").write_text(json.dumps(results, indent=2, default=str))
-    (OUT / "nightly.md").write_text("\n".join(md) + "\n")
-    print(f"wrote {OUT / 'nightly.json'} and {OUT / 'nightly.md'}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    json_path = args.out / "nightly.json"
+    results: dict[str, Any] = {}
+    if json_path.exists() and not args.fresh:
+        results = json.loads(json_path.read_text())
+    results["machine"] = {"cores": os.cpu_count(), "duckdb_threads": args.threads}
+    for part in parts:
+        before = conditions()
+        {
+            "floor": part_floor,
+            "growth": part_growth,
+            "sensors": part_sensors,
+            "scenario": part_scenario,
+        }[part](args, results)
+        results.setdefault("conditions", {})[part] = {"before": before, "after": conditions()}
+        json_path.write_text(json.dumps(results, indent=2, default=str))
+        (args.out / "nightly.md").write_text(bench_targets.markdown(results))
+        print(f"{part} done; wrote {json_path} and {args.out / 'nightly.md'}", flush=True)
+    if not args.keep_plants:
+        for plant_dir in args.root.glob("plant-*"):
+            shutil.rmtree(plant_dir)
+    print(bench_targets.markdown(results))
 
 
 if __name__ == "__main__":
