@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from twin_core.rebuild import rebuild
 from twin_core.settings import Settings
@@ -149,7 +150,10 @@ def test_line_under_the_demand_spike_shows_a_gap_on_the_spike_days(plant: dict[s
 def test_a_second_rebuild_of_a_day_gives_identical_machine_and_line_tables(
     plant: dict[str, Any],
 ) -> None:
-    """Rebuilding the same day on the same inputs reproduces every machine and line table."""
+    """Rebuilding the same day on the same inputs reproduces every machine and line table.
+
+    Exactly, but for the last bits of sensor statistics: DuckDB's parallel aggregates add
+    doubles in an order that varies from run to run (the seeded draws do not vary)."""
     last = plant["truth"].start + timedelta(days=plant["truth"].days - 1)
     first = _snapshot(plant, last)
     again = rebuild(
@@ -160,4 +164,4 @@ def test_a_second_rebuild_of_a_day_gives_identical_machine_and_line_tables(
         sql = f"select * exclude (snapshot_id) from history.{table} where snapshot_id = ? order by all"
         a = fetch_polars(con, sql, [first])
         assert a.height > 0, table
-        assert a.equals(fetch_polars(con, sql, [again])), table
+        assert_frame_equal(a, fetch_polars(con, sql, [again]), rel_tol=1e-9, abs_tol=0.0)
