@@ -33,6 +33,7 @@ import duckdb
 
 from twin_core import __version__
 from twin_core.faults import crash_point
+from twin_core.runlock import home_lock
 from twin_core.settings import Settings
 from twin_core.warehouse import apply_views, connect, open_warehouse, quote_ident
 
@@ -132,6 +133,25 @@ def build_published_file(con: duckdb.DuckDBPyConnection, target: Path) -> tuple[
 
 def publish(settings: Settings) -> PublishResult:
     """Publish the warehouse of ``settings.home`` onto ``plant.duckdb`` atomically."""
+    # One publisher per home (the nightly holds this lock already; it is re-entrant), so the
+    # half-built file of a publish that was killed (no ``except`` ran) can go safely.
+    with home_lock(settings, "publish"):
+        remove_stale_builds(settings.published_path)
+        return _publish(settings)
+
+
+def remove_stale_builds(final: Path) -> list[Path]:
+    """Delete what a killed publish left beside ``final`` (its ``.building`` file and WAL).
+    Call it only while holding the home lock."""
+    stale = sorted(final.parent.glob(f".{final.stem}-*.building")) + sorted(
+        final.parent.glob(f".{final.stem}-*.building.wal")
+    )
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def _publish(settings: Settings) -> PublishResult:
     started = time.perf_counter()
     final = settings.published_path
     tmp = final.with_name(f".{final.stem}-{uuid.uuid4().hex[:12]}.building")
