@@ -226,7 +226,8 @@ def _reader(path: Path) -> str:
 
 def f_scan(files: list[tuple[str, Path]], threads: int) -> float:
     """Scan every input once with DuckDB, parsing every column (an aggregate over each)."""
-    con = duckdb.connect(config={"threads": threads, "enable_progress_bar": False})
+    con = duckdb.connect(config={"threads": threads})
+    con.execute("set enable_progress_bar = false")
     t0 = time.perf_counter()
     for _, f in files:
         con.execute(f"select count(*), min(columns(*)) from {_reader(f)}", [str(f)]).fetchall()
@@ -238,7 +239,8 @@ def f_scan(files: list[tuple[str, Path]], threads: int) -> float:
 def f_ingest(files: list[tuple[str, Path]], db: Path, threads: int) -> float:
     """A bare CREATE TABLE AS of every input into a DuckDB file."""
     db.unlink(missing_ok=True)
-    con = duckdb.connect(str(db), config={"threads": threads, "enable_progress_bar": False})
+    con = duckdb.connect(str(db), config={"threads": threads})
+    con.execute("set enable_progress_bar = false")
     t0 = time.perf_counter()
     for i, (_, f) in enumerate(files):
         con.execute(f"create table t{i} as select * from {_reader(f)}", [str(f)])
