@@ -103,6 +103,25 @@ def promote(
     (also done whenever files of the batch may share keys).
     """
     dedupe = dedupe or files_may_share_keys(con, src, batch_id)
+    # Core rows have no physical order to keep (every reader orders by key or by ingest's
+    # order columns), so both cores insert: on a bench day of readings (86M rows) the insert
+    # took 60 s instead of 88 s for the same 47 s of CPU.
+    con.execute("set preserve_insertion_order = false")
+    try:
+        return _promote(con, src, batch_id, rows=rows, quarantined=quarantined, dedupe=dedupe)
+    finally:
+        con.execute("reset preserve_insertion_order")
+
+
+def _promote(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    batch_id: str,
+    *,
+    rows: int,
+    quarantined: int,
+    dedupe: bool,
+) -> Promotion:
     table = quote_ident(src.name)
     cols = ", ".join(_columns(src))
     key = [quote_ident(c) for c in src.key]
