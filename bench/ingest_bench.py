@@ -112,7 +112,12 @@ def measure_one(
         home = db_dir / "home"
         landing = home / "landing" / "sensor_readings"
         landing.mkdir(parents=True)
-        os.symlink(path, landing / path.name)  # the extract itself, not a copy
+        # The extract itself, not a copy: a hard link (ingest refuses symbolic links that
+        # point out of landing), else a copy on another file system.
+        try:
+            os.link(path, landing / path.name)
+        except OSError:
+            shutil.copyfile(path, landing / path.name)
         settings = Settings(home=home, duckdb_threads=threads, duckdb_memory_limit=memory)
         with open_warehouse(settings):
             pass  # schema applied outside the timing: it is a one-time cost of a warehouse
