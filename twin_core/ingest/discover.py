@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,33 @@ class LandingFile:
     size_bytes: int
     mtime_ns: int
 
+    def refusal(self) -> tuple[str, str] | None:
+        """(rule, reason) when the file must not be read at all, decided before a byte of it
+        is: a symbolic link leading out of landing/ (it would publish whatever it points at),
+        or anything but a regular file (a named pipe blocks its reader forever, a device never
+        ends). None: read it (a dangling link raises its real error when read)."""
+        root = self.path.parents[len(self.rel.split("/")) - 1]
+        try:
+            target = self.path.resolve(strict=True)
+            mode = target.stat().st_mode
+            inside = target.is_relative_to(root.resolve(strict=True))
+        except (OSError, RuntimeError):
+            return None
+        if not inside:
+            return (
+                "outside_landing",
+                f"a symbolic link to {target}, outside the landing folder: not read (put the "
+                "file itself into landing/)",
+            )
+        if stat.S_ISDIR(mode):
+            return ("not_a_file", "a symbolic link to a folder: not followed, nothing in it read")
+        if not stat.S_ISREG(mode):
+            return (
+                "not_a_file",
+                "not a regular file (a named pipe, device or socket): not read",
+            )
+        return None
+
     def changed_since_found(self) -> bool:
         """True when the file's size or modification time moved since discovery (an upstream
         writer is still at it)."""
@@ -85,7 +113,10 @@ def discover(landing: Path, sources: Sequence[str]) -> list[LandingFile]:
         files: list[LandingFile] = []
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if not _ignored(d))
-            for name in filenames:
+            # os.walk does not follow a link to a folder; list it, so it is refused with a
+            # reason instead of silently skipped.
+            links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+            for name in [*filenames, *links]:
                 if _ignored(name):
                     continue
                 path = Path(dirpath) / name

@@ -15,6 +15,7 @@ import codecs
 import csv
 import gzip
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -193,7 +194,9 @@ def classify_duckdb_error(exc: duckdb.Error) -> FileRejected | None:
     (I/O, our own SQL) is None and must propagate."""
     if not isinstance(exc, duckdb.InvalidInputException | duckdb.ConversionException):
         return None
-    message = str(exc)
+    # DuckDB quotes the whole offending line: a 30 MB line would push the cause (the part a
+    # person needs, e.g. "Maximum line size ... exceeded") out of the 500 characters kept.
+    message = re.sub(r"(Original Line: [^\n]{0,80})[^\n]*", r"\1...", str(exc))
     for cut in ("Possible fix", "Possible Solution", "\nLINE "):
         message = message.split(cut)[0]
     message = " ".join(message.replace("Invalid Input Error:", "").split())[:500]

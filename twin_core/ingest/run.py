@@ -12,6 +12,7 @@ retries them).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -222,6 +223,9 @@ def _ingest_file(
     base = FileResult(
         source=f.source, file=f.rel, status="skipped", format=f.format, size_bytes=f.size_bytes
     )
+    refused = f.refusal()
+    if refused is not None:
+        return _refuse(con, plan, f, base, refused, t0)
     if not size_seen(con, f.source, f.size_bytes):
         # No version of this source has this size, so the content is new whatever its hash:
         # hash it on another core while DuckDB reads it (a CSV load runs on one thread).
@@ -311,6 +315,29 @@ def _load(
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def _refuse(
+    con: duckdb.DuckDBPyConnection,
+    plan: IngestPlan,
+    f: LandingFile,
+    base: FileResult,
+    refused: tuple[str, str],
+    t0: float,
+) -> FileResult:
+    """Quarantine a file that is not read at all (``LandingFile.refusal``), once: its
+    fingerprint is the reason's, so the next run finds it unchanged."""
+    rule, reason = refused
+    base = replace(base, sha256=hashlib.sha256(f"refused:{rule}:{reason}".encode()).hexdigest())
+    seen = seen_content(con, f.source, f.rel, base.sha256)
+    if seen is not None and seen.file == f.rel:
+        return replace(
+            base,
+            reason=f"unchanged since quarantined in batch {seen.batch_id}: {seen.reason}",
+            seconds=time.perf_counter() - t0,
+        )
+    at = next_ingested_at(con, None)
+    return _reject(con, plan, base, FileRejected(rule, reason), at, False, t0)
 
 
 def _record_copy(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from difflib import get_close_matches
 from typing import Any, ClassVar, Literal
 
@@ -219,6 +219,9 @@ def row_checks(src: Source, run_id: str, files: int | None = None) -> list[Check
                 params=params,
             )
         )
+    times = [col for col in src.columns if col.type in ("TIMESTAMP", "DATE")]
+    if times:
+        out.append(_plausible_time(src, times, p("tw")))
     for col in src.columns:
         if col.allowed:
             q = quote_ident(col.name)
@@ -310,6 +313,48 @@ def row_checks(src: Source, run_id: str, files: int | None = None) -> list[Check
         )
     )
     return out
+
+
+# Plant times outside these are typos or placeholders (9999-12-31, 1900-01-01, epoch 0 in the
+# wrong unit), never plant events: the twin would count a "running" event from 1900 or a
+# reading in 9999 as real. Bounds are written into GX's query text, so they are constants here.
+TIME_MIN = date(1970, 1, 1)
+TIME_MAX = date(2100, 1, 1)  # exclusive
+
+
+def _plausible_time(src: Source, times: list[Column], k: str) -> Check:
+    """Every timestamp and date of a row lies in [TIME_MIN, TIME_MAX)."""
+    window = f"{TIME_MIN.isoformat()} .. {(TIME_MAX - timedelta(days=1)).isoformat()}"
+    lo, hi = f"timestamp '{TIME_MIN.isoformat()}'", f"timestamp '{TIME_MAX.isoformat()}'"
+    outside = {
+        c.name: f"({quote_ident(c.name)} < ${k}_lo or {quote_ident(c.name)} >= ${k}_hi)"
+        for c in times
+    }
+    gx_outside = " or ".join(
+        f"({quote_ident(c.name)} < {lo} or {quote_ident(c.name)} >= {hi})" for c in times
+    )
+    params: dict[str, Any] = {f"{k}_lo": TIME_MIN, f"{k}_hi": TIME_MAX}
+    reasons = []
+    for i, c in enumerate(times):
+        params[f"{k}_fmt{i}"] = f"{c.name} = {{}} is outside {window}"
+        reasons.append(
+            f"case when {outside[c.name]} then format(${k}_fmt{i}, {quote_ident(c.name)}::varchar) end"
+        )
+    return Check(
+        src.name,
+        "plausible_time",
+        UNEXPECTED_ROWS,
+        "row",
+        "error",
+        f"{', '.join(c.name for c in times)} within {window}",
+        {
+            "unexpected_rows_query": f"select * from {{batch}} where {gx_outside}",
+            "description": f"times within {window}",
+        },
+        bad_row=f"coalesce({' or '.join(outside.values())}, false)",
+        reason=f"concat_ws('; ', {', '.join(reasons)})",
+        params=params,
+    )
 
 
 def batch_checks(src: Source, facts: BatchFacts) -> list[Check]:
