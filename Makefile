@@ -43,6 +43,11 @@ test: $(BIN)/twin ## Run the full test suite (slow tests included)
 test-fast: $(BIN)/twin ## Run the tests not marked slow
 	$(BIN)/python -m pytest -m "not slow"
 
+.PHONY: reliability
+reliability: $(BIN)/twin ## Run the fault-injection suite and refresh the README's Reliability table from it
+	$(BIN)/python -m pytest tests/reliability
+	$(BIN)/python scripts/reliability_table.py --write README.md
+
 .PHONY: lint
 lint: $(BIN)/twin ## ruff and mypy (strict on twin_core and flows)
 	$(BIN)/ruff check .

@@ -196,7 +196,7 @@ def classify_duckdb_error(exc: duckdb.Error) -> FileRejected | None:
         return None
     # DuckDB quotes the whole offending line: a 30 MB line would push the cause (the part a
     # person needs, e.g. "Maximum line size ... exceeded") out of the 500 characters kept.
-    message = re.sub(r"(Original Line: [^\n]{0,80})[^\n]*", r"\1...", str(exc))
+    message = re.sub(r"(Original Line: [^\n]{0,40})[^\n]*", r"\1...", str(exc))
     for cut in ("Possible fix", "Possible Solution", "\nLINE "):
         message = message.split(cut)[0]
     message = " ".join(message.replace("Invalid Input Error:", "").split())[:500]
