@@ -13,13 +13,19 @@ from tests.reliability.state import published_day, row_accounting
 pytestmark = pytest.mark.slow
 
 
+def _message(output: str) -> str:
+    """The CLI's one-line error, unwrapped (the console wraps it at the terminal width)."""
+    flat = " ".join(output.split())
+    return flat[flat.find("error:") :][:220] if "error:" in flat else flat[-220:]
+
+
 @pytest.fixture(scope="module")
 def race(reference: Reference, fault_table: FaultTable) -> Reference:
     loser = next((r for r in reference.runs if r.returncode != 0), None)
     rows = row_accounting(reference.home / "warehouse.duckdb")
     said = [
         "one ran to the end",
-        "the other exited at once: " + (loser.output.strip().splitlines()[-1] if loser else "NONE"),
+        "the other exited at once: " + _message(loser.output if loser else "NONE"),
         f"published {published_day(reference.home / 'plant.duckdb')}",
         "raw holds whole files only" if not rows.broken and not rows.doubled else "RAW BROKEN",
     ]
