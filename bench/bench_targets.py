@@ -176,7 +176,7 @@ def markdown(results: dict[str, Any]) -> str:
     if growth:
         md += [
             f"## Growth with history (demo layout, {growth['sensors']} sensors at 1 Hz, "
-            "Parquet; the same new day after 1, 3, 7 days)",
+            "Parquet; the same new day, the plant's last, after 1, 3, 7 days)",
             "",
             runs_table(growth["runs"]),
             "",

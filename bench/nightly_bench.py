@@ -300,17 +300,18 @@ def history_run(
     fmt: str,
     label: str,
     threads: int,
+    newest: date = START,
     after: Callable[[Settings], None] | None = None,
 ) -> NightlyRun:
-    """Load ``history`` days (nightly each, untimed), then time the nightly for the next day.
-    ``after`` sees the home before it is removed (the query part reads its plant.duckdb)."""
+    """Load the ``history`` days before ``newest`` (a nightly each, untimed), then time the
+    nightly for ``newest``. ``after`` sees the home before it is removed (the query part
+    reads its plant.duckdb)."""
     settings = fresh_home(root, f"home-{label.replace(' ', '-')}", threads)
     land(settings.home, master_files(plant_dir))
-    for d in range(history):
-        day = START + timedelta(days=d)
+    for d in range(history, 0, -1):
+        day = newest - timedelta(days=d)
         land(settings.home, day_files(plant_dir, day, fmt))
         nightly(settings, day, f"{label} load {day}")
-    newest = START + timedelta(days=history)
     land(settings.home, day_files(plant_dir, newest, fmt))
     run = nightly(settings, newest, label)
     print(bench_targets.runs_table([run.as_dict()]), flush=True)
@@ -369,7 +370,13 @@ def part_floor(args: argparse.Namespace, results: dict[str, Any]) -> None:
     runs = [
         history_run(args.root, p, 0, "csv", "csv input", th),
         history_run(
-            args.root, p, 0, "parquet", "parquet input", th, lambda s: queries.update(query_ms(s))
+            args.root,
+            p,
+            0,
+            "parquet",
+            "parquet input",
+            th,
+            after=lambda s: queries.update(query_ms(s)),
         ),
     ]
     results["floor"] = {
@@ -384,8 +391,11 @@ def part_floor(args: argparse.Namespace, results: dict[str, Any]) -> None:
 def part_growth(args: argparse.Namespace, results: dict[str, Any]) -> None:
     histories = [int(x) for x in args.history.split(",")]
     p = plant(args.root, max(histories) + 1, args.growth_sensors, "demo")
+    # The same new day (the plant's last) after each amount of history: the synthetic
+    # plant's dirt falls on its first days, so only the history differs between the runs.
+    newest = START + timedelta(days=max(histories))
     runs = [
-        history_run(args.root, p, h, "parquet", f"{h} days history", args.threads)
+        history_run(args.root, p, h, "parquet", f"{h} days history", args.threads, newest)
         for h in histories
     ]
     results["growth_history"] = {
