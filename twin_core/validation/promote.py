@@ -13,6 +13,7 @@ core rows deleted by key, and the candidates without a newer core row inserted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -40,25 +41,31 @@ def _columns(src: Source) -> list[str]:
     ]
 
 
-def _may_overlap(con: duckdb.DuckDBPyConnection, src: Source, batch_id: str) -> bool:
-    """False only if no core row can have a key of this batch (cheap: a range on the time
-    column of the key uses DuckDB's zone maps)."""
+def _overlap(
+    con: duckdb.DuckDBPyConnection, src: Source, batch_id: str
+) -> tuple[bool, tuple[Any, Any] | None]:
+    """Whether a core row can have a key of this batch (False only if none can), and the
+    batch's range of the key's time column (None without one). Cheap: a range on the time
+    column uses DuckDB's zone maps."""
     table = quote_ident(src.name)
     timed = _time_key(src)
     if timed is None:
         row = con.execute(f"select exists (select 1 from core.{table})").fetchone()
-        return bool(row and row[0])
+        return bool(row and row[0]), None
     t = quote_ident(timed)
     lo_hi = con.execute(
-        f"select min({t}), max({t}) from raw.{table} where _batch_id = ?", [batch_id]
+        f"select min({t}), max({t}), count(*) filter (where {t} is null) from raw.{table} "
+        "where _batch_id = ?",
+        [batch_id],
     ).fetchone()
     if lo_hi is None or lo_hi[0] is None:
         row = con.execute(f"select exists (select 1 from core.{table})").fetchone()
-        return bool(row and row[0])
+        return bool(row and row[0]), None
     row = con.execute(
-        f"select exists (select 1 from core.{table} where {t} between ? and ?)", list(lo_hi)
+        f"select exists (select 1 from core.{table} where {t} between ? and ?)", list(lo_hi[:2])
     ).fetchone()
-    return bool(row and row[0])
+    # A null time (its rule set to warning or off) matches core's null times: no range then.
+    return bool(row and row[0]) or bool(lo_hi[2]), (None if lo_hi[2] else (lo_hi[0], lo_hi[1]))
 
 
 def _time_key(src: Source) -> str | None:
@@ -133,7 +140,8 @@ def _promote(
             f" qualify row_number() over (partition by {', '.join(key)} order by {LATER_FIRST}) = 1"
         )
     params = {"batch": batch_id, "source": src.name}
-    if not _may_overlap(con, src, batch_id):
+    overlap, span = _overlap(con, src, batch_id)
+    if not overlap:
         sql = f"insert into core.{table} ({cols}) {candidates}"
         row = con.execute(sql, bind(sql, params)).fetchone()
         promoted = int(row[0]) if row else 0
@@ -141,15 +149,25 @@ def _promote(
     stage = quote_ident(STAGE)
     con.execute(f"create or replace temp table {stage} as {candidates}", bind(candidates, params))
     same_key = " and ".join(f"c.{k} is not distinct from p.{k}" for k in key)
+    # Only core rows in the batch's time range can share a key with it: the range keeps the
+    # joins below to the batch's days (zone maps) instead of every day of core's history.
+    in_span = ""
+    span_params: list[Any] = []
+    timed = _time_key(src)
+    if span is not None and timed is not None:
+        in_span = f" and c.{quote_ident(timed)} between ? and ?"
+        span_params = [span[0], span[1]]
     # The older core row of a key goes; a core row later than the candidate stays.
     con.execute(
-        f"delete from core.{table} c using {stage} p where {same_key} "
+        f"delete from core.{table} c using {stage} p where {same_key}{in_span} "
         "and (coalesce(c._ingested_at, '-infinity'::timestamp), c._file, c._row) "
-        "<= (p._ingested_at, p._file, p._row)"
+        "<= (p._ingested_at, p._file, p._row)",
+        span_params,
     )
     row = con.execute(
         f"insert into core.{table} ({cols}) select {cols} from {stage} p "
-        f"where not exists (select 1 from core.{table} c where {same_key})"
+        f"where not exists (select 1 from core.{table} c where {same_key}{in_span})",
+        span_params,
     ).fetchone()
     con.execute(f"drop table {stage}")
     promoted = int(row[0]) if row else 0
