@@ -3,7 +3,8 @@
 
 It loads the core inputs of the lookback window ending with the as-of day (nothing later),
 then calls ``twin_core.sim.oee``, ``sensor_faults`` and ``health``. Sensor readings reach it
-only as hourly aggregates computed in DuckDB (``sql/inputs/sensor_hours.sql``).
+only as hourly aggregates computed in DuckDB (``sql/inputs/sensor_hours.sql``), kept
+between rebuilds by ``twin_core.twin.sensor_cache``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from twin_core.sim.oee import machine_day, machine_shift
 from twin_core.sim.sensor_faults import sensor_status
 from twin_core.sim.sensor_hours import HealthParams, prepare_hours
 from twin_core.twin import plant_inputs as pi
+from twin_core.twin import sensor_cache
 
 __all__ = ["MachineTablesParams", "build"]
 
@@ -79,7 +81,7 @@ def _health(
         .filter(pl.col("machine_id").is_in(m["machine_id"].implode()))
         .lazy()
     )
-    hourly = inputs.query("sensor_hours", start=start, end=end).lazy()
+    hourly = sensor_cache.sensor_hours(inputs, start, end).lazy()
     hours = prepare_hours(hourly, sensors, hp).cache()
     status = sensor_status(
         hours,

@@ -21,6 +21,7 @@ import polars as pl
 from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.sim import attributes, feedback, prequality, quality_holds, spc
 from twin_core.sim.capability import capability
+from twin_core.twin import sensor_cache
 
 __all__ = ["build", "cutoff_utc"]
 
@@ -92,7 +93,7 @@ class _Frames:
         )
         since = cutoff_utc(ctx) - timedelta(days=PARAMS.lookback_days)
         self.hourly = (
-            inputs.query("quality_sensor_hourly", since=since)
+            sensor_cache.quality_hourly(inputs, since, cutoff_utc(ctx))
             .lazy()
             .join(kept_machines, on="machine_id", how="semi")
         )

@@ -1,0 +1,152 @@
+"""Sensor-hour aggregates kept between rebuilds, so a night's cost follows its new readings.
+
+Grain: ``meta.sensor_hours`` (machine health, sensor faults) and ``meta.sensor_quality_hours``
+(pre-emptive quality) hold one row per sensor per UTC hour, computed one UTC day at a time by
+``sql/inputs/sensor_hours_day.sql`` and ``quality_sensor_hours_day.sql``. The builders look
+back 7-8 days; without the cache every rebuild aggregated every reading of those days again
+(at bench scale 86M readings a day, about 30 s per day of lookback).
+
+A cached day is recomputed when anything it was computed from may have changed: its fingerprints
+of the day's readings (count and latest ``_ingested_at``: promotion only adds rows or replaces
+them with later ones, so core changed through validation always changes them), of the machine
+events overlapping it and of the sensors' master data (machine, valid range) are stored with
+the day and compared on every read. The readings' fingerprint comes mostly from DuckDB's
+row-group statistics, not from reading the rows.
+
+The readers (``sensor_hours``, ``quality_hourly``) return what ``sql/inputs/sensor_hours.sql``
+and ``quality_sensor_hourly.sql`` return for the same window (tests/twin/test_sensor_cache.py);
+a window not made of whole UTC hours, or a read-only warehouse, is served by those directly.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from twin_core.rebuild import INPUTS_DIR, CoreInputs
+from twin_core.warehouse import fetch_polars
+
+__all__ = ["quality_hourly", "refresh", "sensor_hours"]
+
+_DAY_SQL = {
+    "meta.sensor_hours": "sensor_hours_day",
+    "meta.sensor_quality_hours": "quality_sensor_hours_day",
+}
+_EVENTS_FP = """
+select d.day, count(e.machine_id)::varchar || ':' ||
+    coalesce(bit_xor(hash(e.machine_id, e.start_ts, e.end_ts, e.state)), 0)::varchar as fp
+from (select unnest($days::date[]) as day) d
+left join core.machine_events e
+    on e.start_ts < d.day + interval 1 day and e.end_ts > d.day
+group by d.day
+"""
+# Per day, not grouped by day: a count and a max over whole row groups inside the range come
+# from DuckDB's row-group statistics (no scan); grouped by day they read every timestamp.
+_READINGS_FP = """
+select count(*)::varchar || ':' || coalesce(max(_ingested_at)::varchar, '')
+from core.sensor_readings
+where ts >= $lo::timestamp and ts < $hi::timestamp
+"""
+_SENSORS_FP = """
+select count(*)::varchar || ':' ||
+    coalesce(bit_xor(hash(sensor_id, machine_id, valid_min, valid_max)), 0)::varchar
+from core.sensors
+"""
+
+
+def _sql(name: str) -> str:
+    return (INPUTS_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def _whole_hours(start: datetime, end: datetime) -> bool:
+    return all(t.minute == 0 and t.second == 0 and t.microsecond == 0 for t in (start, end))
+
+
+def _days(start: datetime, end: datetime) -> list[date]:
+    first, last = start.date(), (end - timedelta(microseconds=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def refresh(con: duckdb.DuckDBPyConnection, days: list[date]) -> list[date]:
+    """Bring the cache of ``days`` up to date; returns the days (re)computed."""
+    readings = {}
+    for d in days:
+        row = con.execute(_READINGS_FP, {"lo": d, "hi": d + timedelta(days=1)}).fetchone()
+        readings[d] = str(row[0]) if row else ""
+    events = dict(con.execute(_EVENTS_FP, {"days": days}).fetchall())
+    row = con.execute(_SENSORS_FP).fetchone()
+    sensors_fp = str(row[0]) if row else ""
+    cached = {
+        r[0]: (r[1], r[2], r[3])
+        for r in con.execute(
+            "select day, readings_fp, events_fp, sensors_fp from meta.sensor_hours_days "
+            "where day in (select unnest($days::date[]))",
+            {"days": days},
+        ).fetchall()
+    }
+    current = {d: (readings[d], events[d], sensors_fp) for d in days}
+    stale = [d for d in days if cached.get(d) != current[d]]
+    for day in stale:
+        start = datetime.combine(day, datetime.min.time())
+        params = {"day": day, "start": start, "end": start + timedelta(days=1)}
+        # One transaction per day: a crash leaves whole days (or none) in the cache.
+        con.execute("begin transaction")
+        try:
+            for table, name in _DAY_SQL.items():
+                con.execute(f"delete from {table} where day = ?", [day])
+                sql = f"insert into {table} by name {_sql(name)}"
+                con.execute(sql, _bind(sql, params))
+            con.execute(
+                "insert or replace into meta.sensor_hours_days "
+                "values (?, ?, ?, ?, now()::timestamp)",
+                [day, *current[day]],
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    return stale
+
+
+def _cached(
+    inputs: CoreInputs,
+    reader: str,
+    direct: str,
+    window: tuple[datetime, datetime],
+    direct_params: dict[str, Any],
+) -> pl.DataFrame:
+    start, end = window
+    if _whole_hours(start, end):
+        try:
+            refresh(inputs.con, _days(start, end))
+        except duckdb.InvalidInputException as exc:
+            if "read-only" not in str(exc).lower():
+                raise
+        else:
+            sql = _sql(reader)
+            return fetch_polars(inputs.con, sql, _bind(sql, {"start": start, "end": end}))
+    return inputs.query(direct, **direct_params)
+
+
+def sensor_hours(inputs: CoreInputs, start: datetime, end: datetime) -> pl.DataFrame:
+    """``sql/inputs/sensor_hours.sql`` over [start, end) (naive UTC), from the cache."""
+    window = (start, end)
+    return _cached(
+        inputs, "sensor_hours_cached", "sensor_hours", window, {"start": start, "end": end}
+    )
+
+
+def quality_hourly(inputs: CoreInputs, since: datetime, end: datetime) -> pl.DataFrame:
+    """``sql/inputs/quality_sensor_hourly.sql`` from ``since`` to ``end`` (the end of the
+    as-of day, naive UTC), from the cache."""
+    window = (since, end)
+    return _cached(
+        inputs, "quality_sensor_hourly_cached", "quality_sensor_hourly", window, {"since": since}
+    )
