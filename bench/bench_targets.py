@@ -40,7 +40,9 @@ def measures(results: dict[str, Any]) -> dict[str, float | None]:
         out["peak_mb"] = max(r["peak_mb"] for r in runs)
     growth = results.get("growth_history", {}).get("runs", [])
     if len(growth) >= 2:
-        out["history_growth"] = growth[-1]["seconds"] / growth[0]["seconds"]
+        # CPU seconds: on the shared machine the wall time of one nightly swings by half
+        # with the other jobs' load; the process's own CPU time does not.
+        out["history_growth"] = growth[-1]["cpu_s"] / growth[0]["cpu_s"]
     if "scenario" in results:
         out["scenario_s"] = results["scenario"]["median_s"]
     if results.get("query_ms"):
@@ -54,6 +56,13 @@ def _verdict(value: float | None, target: float) -> str:
     if value <= target:
         return "met"
     return f"**missed by {value / target:.1f}x**"
+
+
+def _wall_growth(growth: dict[str, Any]) -> str:
+    runs = growth.get("runs", [])
+    if len(runs) < 2:
+        return "not run"
+    return f"{runs[-1]['seconds'] / runs[0]['seconds']:.2f}x"
 
 
 def targets_table(results: dict[str, Any]) -> str:
@@ -80,8 +89,9 @@ def targets_table(results: dict[str, Any]) -> str:
             _verdict(m["peak_mb"], TARGETS["peak_mb"]),
         ),
         (
-            f"nightly with {growth.get('runs', [{}])[-1].get('history_days', 7)} days of history "
-            f"/ with {growth.get('runs', [{}])[0].get('history_days', 1)}",
+            f"nightly CPU s with {growth.get('runs', [{}])[-1].get('history_days', 7)} days of "
+            f"history / with {growth.get('runs', [{}])[0].get('history_days', 1)} "
+            f"({growth.get('sensors', '?')} sensors at 1 Hz; wall {_wall_growth(growth)})",
             f"flat (<= {FLAT_FACTOR}x)",
             fmt("history_growth", "{:.2f}x"),
             _verdict(m["history_growth"], TARGETS["history_growth"]),
