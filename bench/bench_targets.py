@@ -169,10 +169,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"| F_scan (s) | {f['f_scan_csv_s']:.1f} | {f['f_scan_parquet_s']:.1f} |",
             f"| F_ingest (s) | {f['f_ingest_csv_s']:.1f} | {f['f_ingest_parquet_s']:.1f} |",
             f"| nightly (s) | {csv_run['seconds']:.1f} | {pq_run['seconds']:.1f} |",
-            f"| nightly / F_scan | {csv_run['seconds'] / f['f_scan_csv_s']:.1f} "
-            f"| {pq_run['seconds'] / f['f_scan_parquet_s']:.1f} |",
+            f"| nightly / F_scan | {csv_run['seconds'] / f['f_scan_csv_s']:.1f} | (no target) |",
             f"| nightly / F_ingest | {csv_run['seconds'] / f['f_ingest_csv_s']:.1f} "
             f"| {pq_run['seconds'] / f['f_ingest_parquet_s']:.1f} |",
+            "",
+            "F_scan of Parquet is a lower bound: DuckDB answers count and min of a column "
+            "from the files' statistics without decoding the pages.",
             "",
             runs_table(floor["runs"]),
             "",
