@@ -35,6 +35,8 @@ SCRIPT = REPO / "scripts" / "server.sh"
 DAYS = 2
 AS_OF = date(2026, 3, 3)  # the synthetic plant's second day (it starts 2026-03-02)
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+BUSY = {429, 502, 503}
+RETRIES = 6
 
 
 @dataclass
@@ -44,14 +46,25 @@ class Server:
     prefect_home: Path
     client: httpx.Client
 
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One API call, retried like Prefect's own client does while the server answers
+        "busy" (429, 502, 503: its SQLite database locked under load); other answers as they are."""
+        for attempt in range(RETRIES):
+            r = self.client.request(method, path, **kwargs)
+            if r.status_code not in BUSY or attempt == RETRIES - 1:
+                return r
+            time.sleep(2 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     def deployment_id(self, flow: str, name: str) -> str:
-        r = self.client.get(f"/deployments/name/{flow}/{name}")
+        r = self.request("GET", f"/deployments/name/{flow}/{name}")
         r.raise_for_status()
         return str(r.json()["id"])
 
     def create_run(self, flow: str, name: str, parameters: dict[str, Any]) -> httpx.Response:
         """What the UI's Run button sends."""
-        return self.client.post(
+        return self.request(
+            "POST",
             f"/deployments/{self.deployment_id(flow, name)}/create_flow_run",
             json={
                 "parameters": parameters,
@@ -62,15 +75,15 @@ class Server:
     def wait(self, run_id: str, timeout_s: float = 240) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            run: dict[str, Any] = self.client.get(f"/flow_runs/{run_id}").json()
+            run: dict[str, Any] = self.request("GET", f"/flow_runs/{run_id}").json()
             if run["state"]["type"] in TERMINAL:
                 return run
             time.sleep(1)
         raise TimeoutError(f"flow run {run_id} did not finish in {timeout_s} s; see worker.log")
 
     def artifact_keys(self, run_id: str) -> set[str]:
-        r = self.client.post(
-            "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}
+        r = self.request(
+            "POST", "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}
         )
         r.raise_for_status()
         return {a["key"] for a in r.json() if a.get("key")}
@@ -174,11 +187,11 @@ def test_the_nightly_publishes_the_snapshot_it_built(
 
 def test_a_mistyped_parameter_is_rejected_when_the_run_is_created(server: Server) -> None:
     """`as_off` inside params is refused with a 4xx naming it; no run is created."""
-    before = server.client.post("/flow_runs/count", json={}).json()
+    before = server.request("POST", "/flow_runs/count", json={}).json()
     r = server.create_run("nightly", "nightly", {"params": {"as_off": "2026-03-03"}})
     assert 400 <= r.status_code < 500
     assert "as_off" in r.text
-    assert server.client.post("/flow_runs/count", json={}).json() == before
+    assert server.request("POST", "/flow_runs/count", json={}).json() == before
 
 
 def test_an_unknown_top_level_parameter_is_rejected_when_the_run_is_created(server: Server) -> None:
