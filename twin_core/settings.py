@@ -52,6 +52,12 @@ class ValidationSettings(BaseModel):
         "specific key wins. error: quarantine failing rows (row level) or fail the batch (batch "
         "level); warning: report only; off: do not run.",
     )
+    data_docs_runs: int = Field(
+        default=60,
+        ge=1,
+        description="Validation runs whose results the Data Docs keep (older ones are removed "
+        "from the docs; quality.validation_runs keeps every outcome).",
+    )
     volume_history: int = Field(
         default=7,
         ge=1,

@@ -15,7 +15,7 @@ from tests.validation.conftest import AddBatch, masters
 from twin_core.settings import Settings
 from twin_core.validation import validate_batch
 from twin_core.validation.gx_context import gx_session, install_duckdb_workaround
-from twin_core.warehouse import connect
+from twin_core.warehouse import connect, open_warehouse
 
 AS_OF = date(2026, 3, 2)
 
@@ -88,3 +88,22 @@ def test_data_docs_keep_earlier_runs_in_the_index(settings: Settings, add_batch:
     index = (settings.validation_dir / "data_docs" / "index.html").read_text(encoding="utf-8")
     assert f"batch b1 run {first.run_id}" in index
     assert f"batch b2 run {second.run_id}" in index
+
+
+def test_data_docs_keep_only_the_latest_runs_configured(
+    settings: Settings, add_batch: AddBatch
+) -> None:
+    """With data_docs_runs = 1 the index lists the last run only; validation_runs keeps both."""
+    narrow = settings.model_copy(
+        update={"validation": settings.validation.model_copy(update={"data_docs_runs": 1})}
+    )
+    add_batch("b1", masters())
+    add_batch("b2", masters())
+    first = validate_batch(narrow, "b1", as_of=AS_OF)
+    second = validate_batch(narrow, "b2", as_of=AS_OF)
+    index = (settings.validation_dir / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert f"batch b1 run {first.run_id}" not in index
+    assert f"batch b2 run {second.run_id}" in index
+    with open_warehouse(settings) as con:
+        runs = con.execute("select count(distinct run_id) from quality.validation_runs").fetchone()
+    assert runs == (2,)

@@ -133,10 +133,28 @@ class GxSession:
         )
         return definition.run(result_format="BASIC", run_id=self.run_id)
 
-    def build_data_docs(self) -> Path:
-        """Render this run's results (and the index of all runs); the index.html path."""
+    def build_data_docs(self, keep_runs: int | None = None) -> Path:
+        """Render this run's results (and the index of the runs kept); the index.html path.
+
+        ``keep_runs``: keep the results of only the latest that many runs on disk first, so the
+        index (which GX rebuilds from every stored result each time) stays the same size as
+        history grows. quality.validation_runs keeps every outcome regardless.
+        """
         store = self.context.validation_results_store
-        mine = [k for k in store.list_keys() if k.run_id.run_name == self.run_id.run_name]
+        keys = store.list_keys()
+        if keep_runs is not None:
+            latest: dict[str, Any] = {}
+            for k in keys:
+                name, at = k.run_id.run_name, k.run_id.run_time
+                if name not in latest or at > latest[name]:
+                    latest[name] = at
+            kept = set(sorted(latest, key=lambda n: latest[n], reverse=True)[:keep_runs])
+            kept.add(self.run_id.run_name)
+            for k in keys:
+                if k.run_id.run_name not in kept:
+                    store.remove_key(k)
+            keys = [k for k in keys if k.run_id.run_name in kept]
+        mine = [k for k in keys if k.run_id.run_name == self.run_id.run_name]
         self.context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=mine)
         return self.docs_index
 

@@ -140,7 +140,7 @@ def validate_batch(
                 for source, checks in plans.items():
                     outcomes[source] = run_source(gx, source, batch_id, checks, rows[source])
                 lap("gx")
-                docs = gx.build_data_docs()
+                docs = gx.build_data_docs(keep_runs=settings.validation.data_docs_runs)
                 lap("data_docs")
         with open_warehouse(settings) as con:
             con.execute("begin transaction")
