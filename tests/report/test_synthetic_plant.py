@@ -3,38 +3,30 @@
 The plant is generated once per module (``twin_core.synth.generate``), ingested, validated and
 rebuilt through the library entry points the nightly calls; each fault is checked on a
 snapshot taken while it is visible (a degrading bearing the day before it fails, a sensor
-fault on its last day, everything else on the last generated day). A fault whose twin table
-has no rows in this build (its builder has not landed yet) is skipped with that reason,
-never passed.
+fault on its last day, everything else on the last generated day). A fault the generator did
+not inject, or whose twin table has no rows for that day, fails: it is never passed or skipped.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import duckdb
 import pytest
 
+from twin_core.ingest import ingest_landing
+from twin_core.rebuild import rebuild_snapshot
 from twin_core.report import Instruction, build_reports
 from twin_core.settings import Settings
 from twin_core.synth.generate import generate
 from twin_core.synth.truth import DIRT_KINDS, Fault, GroundTruth
+from twin_core.validation import validate_pending
 
 pytestmark = pytest.mark.slow
 
 DAYS, START, SEED = 14, date(2026, 3, 2), 7
-
-
-def _entry(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        fn = getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None
-    return fn if callable(fn) else None
 
 
 @dataclass
@@ -43,7 +35,6 @@ class SynthTwin:
 
     settings: Settings
     truth: GroundTruth
-    rebuild: Callable[..., Any]
     _reports: dict[date, list[Instruction]] = field(default_factory=dict)
 
     @property
@@ -52,7 +43,7 @@ class SynthTwin:
 
     def instructions(self, as_of: date) -> list[Instruction]:
         if as_of not in self._reports:
-            snapshot_id = int(self.rebuild(self.settings, as_of))
+            snapshot_id = rebuild_snapshot(self.settings, as_of)
             result = build_reports(self.settings, snapshot_id=snapshot_id)
             self._reports[as_of] = [Instruction(**row) for row in result.instructions]
         return self._reports[as_of]
@@ -80,25 +71,14 @@ class SynthTwin:
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynthTwin]:
-    ingest = _entry("twin_core.ingest", "ingest_landing")
-    validate = _entry("twin_core.validation", "validate_pending")
-    rebuild = _entry("twin_core.rebuild", "rebuild_snapshot")
-    missing = [
-        n
-        for n, f in (("ingest", ingest), ("validate", validate), ("rebuild", rebuild))
-        if f is None
-    ]
-    if missing:
-        pytest.skip(f"stage entry points not in this build yet: {', '.join(missing)}")
-    assert ingest is not None and validate is not None and rebuild is not None
     home = tmp_path_factory.mktemp("synth-report") / "home"
     truth = generate(home, DAYS, START, SEED)
     settings = Settings(home=home, timezone=truth.timezone)
     for d in (settings.landing_dir, settings.reports_dir, settings.validation_dir):
         d.mkdir(parents=True, exist_ok=True)
-    ingest(settings)
-    validate(settings, as_of=START + timedelta(days=DAYS - 1))
-    yield SynthTwin(settings, truth, rebuild)
+    ingest_landing(settings)
+    validate_pending(settings, as_of=START + timedelta(days=DAYS - 1))
+    yield SynthTwin(settings, truth)
 
 
 @dataclass(frozen=True)
@@ -196,15 +176,12 @@ def test_injected_fault_gets_an_instruction_for_its_department(synth: SynthTwin,
     """The fault's department has an instruction naming the fault's entity."""
     expect = EXPECTED[kind]
     faults = synth.truth.of_kind(kind)
-    if not faults:
-        pytest.skip(f"the generator injected no {kind} in {DAYS} days")
+    assert faults, f"the generator injected no {kind} in {DAYS} days"
     for fault in faults:
         as_of = min(expect.as_of(fault, synth.last_day), synth.last_day)
-        if not any(synth.rows(t, as_of) for t in expect.tables):
-            pytest.skip(
-                f"history.{'/'.join(expect.tables)} has no rows for {as_of} in this build "
-                "(its builder has not landed)"
-            )
+        assert any(synth.rows(t, as_of) for t in expect.tables), (
+            f"history.{'/'.join(expect.tables)} has no rows for {as_of}"
+        )
         items = [i for i in synth.instructions(as_of) if i.department == expect.department]
         hits = [i for i in items if expect.matches(i, fault)]
         assert hits, f"no {expect.department} item for {kind} {fault.entities} as of {as_of}"

@@ -13,22 +13,12 @@ from typing import Any
 import polars as pl
 import pytest
 
+from twin_core.ingest import ingest_landing
 from twin_core.rebuild import rebuild
 from twin_core.settings import Settings
 from twin_core.twin import supply
+from twin_core.validation import validate_pending
 from twin_core.warehouse import fetch_polars, open_warehouse
-
-
-def _entry_point(module: str, name: str) -> Any:
-    """The library function a stage runs, or a skip while that stage has not landed."""
-    found = getattr(pytest.importorskip(module), name, None)
-    if found is None:
-        pytest.skip(f"{module}.{name} has not landed yet", allow_module_level=True)
-    return found
-
-
-ingest_landing = _entry_point("twin_core.ingest", "ingest_landing")
-validate_pending = _entry_point("twin_core.validation", "validate_pending")
 
 pytestmark = pytest.mark.slow
 
