@@ -32,6 +32,7 @@ from great_expectations.expectations.core.unexpected_rows_expectation import (
 
 from twin_core.contracts import SOURCES, Column, Source
 from twin_core.settings import ValidationSettings
+from twin_core.validation.unique_key import KeyTimes, unique_key_query
 from twin_core.warehouse import quote_ident
 
 Level = Literal["row", "batch"]
@@ -54,6 +55,7 @@ class BatchFacts:
     fresh_after: datetime | date | None = None  # newest event must be at or after this
     min_sensors: int | None = None  # distinct sensors that must report (sensor_readings)
     files: int | None = None  # files of the source in the batch (None: unknown)
+    key_times: KeyTimes | None = None  # None: no single time column in the key, or no times
 
 
 @dataclass(frozen=True)
@@ -154,11 +156,15 @@ def _range_text(col: Column) -> str:
     return ", ".join(parts)
 
 
-def row_checks(src: Source, run_id: str, files: int | None = None) -> list[Check]:
+def row_checks(
+    src: Source, run_id: str, files: int | None = None, key_times: KeyTimes | None = None
+) -> list[Check]:
     """Row-level checks in quarantine order (a row failing several is filed under the first).
 
     ``files``: how many files of the source the batch holds; with one, the key check groups
     by the key alone (cheaper on a day of sensor readings than grouping by file and key).
+    ``key_times``: the batch's times of the key's time column; when their bitmaps fit
+    ``BITMAP_BUDGET`` the key check finds repeats in two stages (see ``unique_key_query``).
     """
     out: list[Check] = []
     n = 0
@@ -293,8 +299,7 @@ def row_checks(src: Source, run_id: str, files: int | None = None) -> list[Check
                 params={k: f"{rule.name}: {rule.description}"},
             )
         )
-    key = ", ".join(quote_ident(c) for c in src.key)
-    group = key if files == 1 else f"_file, {key}"
+    query, method = unique_key_query(src, files, key_times)
     out.append(
         Check(
             src.name,
@@ -306,9 +311,8 @@ def row_checks(src: Source, run_id: str, files: int | None = None) -> list[Check
             "last row is kept and the earlier ones quarantined (across files the later row "
             "replaces the earlier: a late correction, not an error)",
             {
-                "unexpected_rows_query": f"select {group}, count(*) as n from {{batch}} "
-                f"group by {group} having count(*) > 1",
-                "description": f"key ({', '.join(src.key)}) unique within each file",
+                "unexpected_rows_query": query,
+                "description": f"key ({', '.join(src.key)}) unique within each file ({method})",
             },
         )
     )
@@ -445,7 +449,8 @@ def checks_for(
 ) -> list[Check]:
     """Every check of a source with its configured severity; checks set to ``off`` dropped."""
     out: list[Check] = []
-    for check in [*batch_checks(src, facts), *row_checks(src, run_id, facts.files)]:
+    rows = row_checks(src, run_id, facts.files, facts.key_times)
+    for check in [*batch_checks(src, facts), *rows]:
         setting = resolve(src.name, check.rule, check.kind, check.severity, config.severity)
         if setting == "off":
             continue

@@ -32,6 +32,7 @@ from twin_core.validation.checks import (
     ref_name,
 )
 from twin_core.validation.results import ValidationError
+from twin_core.validation.unique_key import KeyTimes, key_series, key_time_column
 from twin_core.warehouse import quote_ident
 
 
@@ -213,6 +214,29 @@ def _fresh_after(src: Source, as_of: date, settings: Settings) -> datetime | dat
     return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
+def key_times(
+    con: duckdb.DuckDBPyConnection, src: Source, batch_id: str, files: int | None
+) -> KeyTimes | None:
+    """The batch's range, unit and series count of the key's time column, in one pass (None:
+    the key has no single time column, or the batch no time in it)."""
+    t = key_time_column(src)
+    if t is None:
+        return None
+    us = f"epoch_us({quote_ident(t)})"
+    # hash() of the series columns: one value per series, a null series included.
+    series = ", ".join(quote_ident(c) for c in key_series(src, files))
+    row = con.execute(
+        f"select min({us}), max({us}), case when bool_and({us} % 1000000 = 0) then 1000000 "
+        f"when bool_and({us} % 1000 = 0) then 1000 else 1 end, "
+        f"approx_count_distinct(hash({series})) "
+        f"from raw.{quote_ident(src.name)} where _batch_id = ?",
+        [batch_id],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return KeyTimes(lo_us=int(row[0]), hi_us=int(row[1]), unit_us=int(row[2]), series=int(row[3]))
+
+
 def batch_facts(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -235,9 +259,11 @@ def batch_facts(
             f"select count(distinct _file) from raw.{quote_ident(source)} where _batch_id = ?",
             [batch_id],
         ).fetchone()
+        n_files = int(files[0]) if files else None
         out[source] = BatchFacts(
             rows=n,
-            files=int(files[0]) if files else None,
+            files=n_files,
+            key_times=key_times(con, src, batch_id, n_files),
             volume_band=_volume_band(con, source, batch_id, config),
             fresh_after=_fresh_after(src, as_of, settings),
             min_sensors=min_sensors,
