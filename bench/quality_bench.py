@@ -69,9 +69,15 @@ def sensor_day(root: Path) -> None:
         "from range(250) a(m), range(48) b(k)"
     )
     con.execute(
-        "insert into core.sensor_readings (sensor_id, ts, value, quality, _batch_id, _file, _row) "
+        "insert into raw.sensor_readings (sensor_id, ts, value, quality, _batch_id, _file, _row, "
+        "_ingested_at) "
         "select 'S' || i, timestamp '2026-03-02' + to_seconds(s), 50 + (hash(i * 86400 + s) % 1000) / 100.0, "
-        "'good', 'b', 'f', s from range(1000) a(i), range(86400) b(s)"
+        "'good', 'b', 'f', i * 86400 + s, timestamp '2026-03-03' from range(1000) a(i), range(86400) b(s)"
+    )
+    # Readings are promoted in place: core.sensor_readings shows the promoted batches' raw rows.
+    con.execute(
+        "insert into core.promoted_batches select 'sensor_readings', 'b', now()::timestamp, "
+        "count(*), min(ts), max(ts) from raw.sensor_readings where _batch_id = 'b'"
     )
     print(f"fill 86.4M readings: {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()

@@ -159,12 +159,18 @@ def seed_bench_day(settings: Settings, sensors: int) -> int:
         )
         started = time.perf_counter()
         con.execute(
-            "insert into core.sensor_readings by name select "
+            "insert into raw.sensor_readings by name select "
             "'SEN' || lpad(s::varchar, 4, '0') as sensor_id, $day + t * interval 1 second as ts, "
             "50 + 2 * sin(t / 600.0 + s) + (hash(s, t) % 1000) / 1000.0 as value, "
-            "'good' as quality, 'B1' as _batch_id, 'readings.parquet' as _file, t as _row "
+            "'good' as quality, 'B1' as _batch_id, 'readings.parquet' as _file, "
+            "s * 86400 + t as _row, $day + interval 1 day as _ingested_at "
             "from range($sensors) a(s), range(86400) b(t)",
             {"day": day0, "sensors": sensors},
+        )
+        # Readings are promoted in place: core.sensor_readings shows the promoted batches' rows.
+        con.execute(
+            "insert into core.promoted_batches select 'sensor_readings', 'B1', now()::timestamp, "
+            "count(*), min(ts), max(ts) from raw.sensor_readings where _batch_id = 'B1'"
         )
         seconds = time.perf_counter() - started
         rows = con.execute("select count(*) from core.sensor_readings").fetchone()

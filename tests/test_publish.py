@@ -11,8 +11,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
+from tests.twin.core_rows import insert_by_name
 from twin_core import publish as publish_mod
 from twin_core.publish import publish
 from twin_core.settings import Settings
@@ -34,11 +36,18 @@ def _add_snapshot(settings: Settings, sid: int, cp: float) -> None:
 
 def _add_readings(settings: Settings, batch: str, hour: int, values: list[float]) -> None:
     with open_warehouse(settings) as con:
-        for i, v in enumerate(values):
-            con.execute(
-                "insert into core.sensor_readings (sensor_id, ts, value, quality, _batch_id, _file, _row) values (?, ?, ?, 'good', ?, 'f.parquet', ?)",
-                ["S1", datetime(2026, 1, 1, hour, i), v, batch, i + 1],
-            )
+        frame = pl.DataFrame(
+            {
+                "sensor_id": ["S1"] * len(values),
+                "ts": [datetime(2026, 1, 1, hour, i) for i in range(len(values))],
+                "value": values,
+                "quality": ["good"] * len(values),
+                "_batch_id": [batch] * len(values),
+                "_file": ["f.parquet"] * len(values),
+                "_row": list(range(1, len(values) + 1)),
+            }
+        )
+        insert_by_name(con, "sensor_readings", frame, batch)
 
 
 def test_publish_creates_a_readable_file_with_the_query_surface(settings: Settings) -> None:

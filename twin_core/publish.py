@@ -39,7 +39,10 @@ from twin_core.warehouse import apply_views, connect, open_warehouse, quote_iden
 
 # Schemas copied whole (minus EXCLUDED) into the published file.
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("history", "core", "quality", "ingest", "scenario")
-EXCLUDED: frozenset[tuple[str, str]] = frozenset({("core", "sensor_readings")})
+# core.sensor_readings is a view over raw (not a table); its exclusions mean nothing without it.
+EXCLUDED: frozenset[tuple[str, str]] = frozenset(
+    {("core", "sensor_readings"), ("core", "sensor_reading_exclusions")}
+)
 
 
 @dataclass(frozen=True)
@@ -62,16 +65,20 @@ def refresh_sensor_hourly(con: duckdb.DuckDBPyConnection) -> int:
     """Bring ``core.sensor_hourly`` up to date with the sensor batches promoted to core since
     the last refresh; only the (sensor, hour) groups those batches touch are recomputed,
     so the cost follows the new data, not the history. Returns the groups recomputed."""
+    # Promoted since it was last folded in (a batch validated again is promoted again).
     con.execute(
         "create temp table _new_batches as "
-        "select distinct _batch_id from core.sensor_readings "
-        "where _batch_id not in (select batch_id from meta.sensor_hourly_batches)"
+        "select batch_id as _batch_id from core.promoted_batches p "
+        "where source = 'sensor_readings' and not exists (select 1 from "
+        "meta.sensor_hourly_batches h where h.batch_id = p.batch_id "
+        "and h.aggregated_at >= p.promoted_at)"
     )
     try:
         con.execute(
+            # From raw: every row of the batch, also those its promotion left out of core.
             "create temp table _touched as "
             "select distinct sensor_id, date_trunc('hour', ts) as hour "
-            "from core.sensor_readings where _batch_id in (select _batch_id from _new_batches)"
+            "from raw.sensor_readings where _batch_id in (select _batch_id from _new_batches)"
         )
         row = con.execute("select count(*) from _touched").fetchone()
         touched = int(row[0]) if row else 0
@@ -90,7 +97,7 @@ def refresh_sensor_hourly(con: duckdb.DuckDBPyConnection) -> int:
                 "group by all"
             )
         con.execute(
-            "insert into meta.sensor_hourly_batches select _batch_id, now()::timestamp "
+            "insert or replace into meta.sensor_hourly_batches select _batch_id, now()::timestamp "
             "from _new_batches"
         )
         return touched

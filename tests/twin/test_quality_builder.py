@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from tests.twin.core_rows import insert_by_name
 from twin_core.rebuild import CoreInputs, SnapshotContext, builders, rebuild
 from twin_core.settings import Settings
 from twin_core.twin import quality
@@ -26,11 +27,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
     frame = frame.with_columns(
         _batch_id=pl.lit("b1"), _file=pl.lit(f"{table}.csv"), _row=pl.int_range(pl.len())
     )
-    con.register("_rows", frame.to_arrow())
-    try:
-        con.execute(f"insert into core.{table} by name select * from _rows")
-    finally:
-        con.unregister("_rows")
+    insert_by_name(con, table, frame)
 
 
 @pytest.fixture

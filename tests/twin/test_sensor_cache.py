@@ -14,9 +14,11 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from tests.twin.core_rows import insert, insert_frame
+from twin_core.contracts import SOURCES
 from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.settings import Settings
 from twin_core.twin import sensor_cache
+from twin_core.validation.promote_in_place import promote_in_place
 from twin_core.warehouse import fetch_polars, open_warehouse
 
 DAY0 = datetime(2026, 3, 2)
@@ -123,7 +125,6 @@ def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         )
         insert(c, "machine_events", _events())
         insert_frame(c, "sensor_readings", _readings())
-        c.execute("update core.sensor_readings set _ingested_at = timestamp '2026-03-05 01:00'")
         yield c
 
 
@@ -188,9 +189,10 @@ def test_a_late_reading_recomputes_only_its_day(
     days = [date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)]
     sensor_cache.refresh(con, days)
     con.execute(
-        "update core.sensor_readings set value = 77.0, _ingested_at = timestamp '2026-03-06 01:00' "
-        "where sensor_id = 'S1' and ts = timestamp '2026-03-03 10:00:00'"
+        "insert into raw.sensor_readings values ('S1', timestamp '2026-03-03 10:00:00', 77.0, "
+        "'good', 'B2', 'late.parquet', 1, null, timestamp '2026-03-06 01:00')"
     )
+    promote_in_place(con, SOURCES["sensor_readings"], "B2", rows=1, quarantined=0, dedupe=False)
     expected = [date(2026, 3, 3)]
     assert sensor_cache.refresh(con, days) == expected
     assert_frame_equal(

@@ -7,11 +7,12 @@ back 7-8 days; without the cache every rebuild aggregated every reading of those
 (at bench scale 86M readings a day, about 30 s per day of lookback).
 
 A cached day is recomputed when anything it was computed from may have changed: its fingerprints
-of the day's readings (count and latest ``_ingested_at``: promotion only adds rows or replaces
-them with later ones, so core changed through validation always changes them), of the machine
-events overlapping it and of the sensors' master data (machine, valid range) are stored with
-the day and compared on every read. The readings' fingerprint comes mostly from DuckDB's
-row-group statistics, not from reading the rows.
+of the day's readings, of the machine events overlapping it and of the sensors' master data
+(machine, valid range) are stored with the day and compared on every read. The readings'
+fingerprint is the list of promoted reading batches whose time span touches the day, each
+with the time of its promotion (``core.promoted_batches``): core's readings change only
+through a promotion, and a batch that supersedes a reading carries a reading of the same key,
+so of the same time. It reads a table of one row per batch, never the readings.
 
 The readers (``sensor_hours``, ``quality_hourly``) return what ``sql/inputs/sensor_hours.sql``
 and ``quality_sensor_hourly.sql`` return for the same window (tests/twin/test_sensor_cache.py);
@@ -43,12 +44,10 @@ left join core.machine_events e
     on e.start_ts < d.day + interval 1 day and e.end_ts > d.day
 group by d.day
 """
-# Per day, not grouped by day: a count and a max over whole row groups inside the range come
-# from DuckDB's row-group statistics (no scan); grouped by day they read every timestamp.
 _READINGS_FP = """
-select count(*)::varchar || ':' || coalesce(max(_ingested_at)::varchar, '')
-from core.sensor_readings
-where ts >= $lo::timestamp and ts < $hi::timestamp
+select coalesce(string_agg(batch_id || '@' || promoted_at::varchar, ',' order by batch_id), '')
+from core.promoted_batches
+where source = 'sensor_readings' and ts_min < $hi::timestamp and ts_max >= $lo::timestamp
 """
 _SENSORS_FP = """
 select count(*)::varchar || ':' ||
