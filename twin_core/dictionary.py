@@ -75,7 +75,7 @@ def published_docs(schema_dir: Path = SCHEMA_DIR) -> list[TableDoc]:
         d
         for d in parse_schema(schema_dir)
         if d.schema in ("history", "quality", "ingest", "scenario")
-        or (d.schema, d.name) == ("core", "sensor_hourly")
+        or (d.schema, d.name) in (("core", "sensor_hourly"), ("core", "promoted_batches"))
     ]
 
 

@@ -1,22 +1,20 @@
--- Sensor readings are promoted in place: core.sensor_readings becomes a view over the raw
--- readings of promoted batches, less the rows core leaves out. A bench day is 86M readings;
--- copying them from raw into core was half of validation's time and a second copy of the
--- largest table (twin_core/validation/promote_in_place.py).
---
--- Grain: core.promoted_batches one row per (source, batch) promoted in place, with the span of
--- the batch's times (what the sensor-hour cache fingerprints a day by); core.sensor_reading_exclusions
--- one row per raw reading of a promoted batch that core leaves out, and the batch whose
--- validation left it out (by_batch).
+-- Sensor readings are promoted in place (twin_core/validation/promote_in_place.py): in the
+-- warehouse, core.sensor_readings is a view over the raw readings of the promoted batches, less
+-- the rows left out (core.sensor_reading_exclusions: quarantined, or superseded by a later row of
+-- their key), instead of a second copy of the largest table (copying a bench day of 86M readings
+-- was half of validation's time).
+-- Grain: one row per source and batch promoted in place; promoting a batch again replaces it.
 create table if not exists core.promoted_batches (
-    source varchar not null,
-    batch_id varchar not null,
-    promoted_at timestamp not null,   -- changes whenever the batch is promoted again
-    rows bigint not null,             -- rows of the batch core held after its promotion
-    ts_min timestamp,                 -- the batch's earliest and latest time (key time column)
-    ts_max timestamp,
+    source varchar not null,          -- the contract source (sensor_readings)
+    batch_id varchar not null,        -- the ingest batch (ingest.batches)
+    promoted_at timestamp not null,   -- when it was (last) promoted
+    rows bigint not null,             -- rows of the batch in core right after its promotion
+    ts_min timestamp,                 -- the batch's earliest time (finds a day's batches)
+    ts_max timestamp,                 -- the batch's latest time
     primary key (source, batch_id)
 );
 
+-- Grain: one row per raw reading of a promoted batch that core.sensor_readings leaves out.
 create table if not exists core.sensor_reading_exclusions (
     batch_id varchar not null,        -- the raw row: _batch_id, _file, _row
     file varchar not null,
