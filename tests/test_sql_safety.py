@@ -51,6 +51,10 @@ ALLOWED: dict[str, set[str]] = {
         "in_span",
         "cols",
     },
+    # excl: the exclusions table named in the module's IN_PLACE literal; table/core/t: raw. and
+    # core.<contract name> and its time column, quoted; pairs: a temp table named by the module;
+    # in_span: a fixed range predicate on t whose bounds are parameters.
+    "twin_core/validation/promote_in_place.py": {"excl", "table", "core", "t", "pairs", "in_span"},
     # key: the contract's key columns, quoted.
     "twin_core/validation/quarantine.py": {"key"},
 }
