@@ -27,7 +27,7 @@ import duckdb
 from twin_core.contracts import SOURCES, Source
 from twin_core.faults import crash_point
 from twin_core.settings import Settings
-from twin_core.validation.checks import Check, check_severity_keys, checks_for
+from twin_core.validation.checks import BatchFacts, Check, check_severity_keys, checks_for
 from twin_core.validation.facts import (
     batch_facts,
     check_raw_columns,
@@ -145,7 +145,7 @@ def validate_batch(
         with open_warehouse(settings) as con:
             con.execute("begin transaction")
             try:
-                result, error = _apply(con, run, rows, plans, outcomes, docs)
+                result, error = _apply(con, run, rows, plans, outcomes, docs, facts)
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
@@ -166,6 +166,7 @@ def _apply(
     plans: dict[str, list[Check]],
     outcomes: dict[str, list[ExpectationOutcome]],
     docs: Path | None,
+    facts: dict[str, BatchFacts],
 ) -> tuple[BatchValidation, ValidationError | None]:
     """Record the outcomes and, unless the batch failed, quarantine and promote (phase 3)."""
     con.execute(
@@ -192,7 +193,7 @@ def _apply(
     # Inside phase 3's transaction: the old validation quarantine is deleted, nothing promoted.
     crash_point("validate.before_promote")
     sources = tuple(
-        _apply_source(con, run, SOURCES[s], rows[s], plans[s], outcomes[s]) for s in rows
+        _apply_source(con, run, SOURCES[s], rows[s], plans[s], outcomes[s], facts[s]) for s in rows
     )
     result = run.result(sources, docs)
     record(con, result)
@@ -206,6 +207,7 @@ def _apply_source(
     rows: int,
     checks: list[Check],
     outcomes: list[ExpectationOutcome],
+    facts: BatchFacts,
 ) -> SourceResult:
     pairs = list(zip(checks, outcomes, strict=True))
     failing = [c for c, o in pairs if c.counts_rows and o.failed_error]
@@ -223,7 +225,16 @@ def _apply_source(
             )
         quarantined += quarantine_superseded(con, src, run.batch_id, run.validated_at)
         dedupe = False
-    moved = promote(con, src, run.batch_id, rows=rows, quarantined=quarantined, dedupe=dedupe)
+    moved = promote(
+        con,
+        src,
+        run.batch_id,
+        rows=rows,
+        quarantined=quarantined,
+        dedupe=dedupe,
+        files=facts.files,
+        key_times=facts.key_times,
+    )
     # After the first source's promotion, the batch's other sources not yet (uncommitted).
     crash_point("validate.mid_promote")
     return SourceResult(

@@ -21,6 +21,7 @@ from twin_core.contracts import Source
 from twin_core.validation.facts import bind
 from twin_core.validation.promote_in_place import IN_PLACE, promote_in_place
 from twin_core.validation.quarantine import LATER_FIRST, NOT_QUARANTINED
+from twin_core.validation.unique_key import KeyTimes
 from twin_core.warehouse import quote_ident
 
 STAGE = "validation_promote"
@@ -104,16 +105,25 @@ def promote(
     rows: int,
     quarantined: int,
     dedupe: bool,
+    files: int | None = None,
+    key_times: KeyTimes | None = None,
 ) -> Promotion:
     """Upsert the batch's non-quarantined rows of ``src`` into core (call inside a transaction).
 
     ``dedupe``: a file repeats keys that were not quarantined; keep only the latest row of each
-    (also done whenever files of the batch may share keys).
+    (also done whenever files of the batch may share keys). ``files``: the batch's files of
+    ``src`` if known (one file cannot share keys with another: no check).
     """
-    dedupe = dedupe or files_may_share_keys(con, src, batch_id)
+    dedupe = dedupe or (files != 1 and files_may_share_keys(con, src, batch_id))
     if src.name in IN_PLACE:
         promoted, superseded = promote_in_place(
-            con, src, batch_id, rows=rows, quarantined=quarantined, dedupe=dedupe
+            con,
+            src,
+            batch_id,
+            rows=rows,
+            quarantined=quarantined,
+            dedupe=dedupe,
+            key_times=key_times,
         )
         return Promotion(promoted, superseded)
     # Core rows have no physical order to keep (every reader orders by key or by ingest's

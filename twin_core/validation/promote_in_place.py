@@ -18,6 +18,7 @@ so re-validation with other settings converges on the same view.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -25,6 +26,7 @@ import duckdb
 from twin_core.contracts import Source
 from twin_core.validation.facts import bind
 from twin_core.validation.quarantine import LATER_FIRST
+from twin_core.validation.unique_key import KeyTimes
 from twin_core.warehouse import quote_ident
 
 # Sources stored in place, and the table of the rows each view leaves out.
@@ -47,6 +49,7 @@ def promote_in_place(
     rows: int,
     quarantined: int,
     dedupe: bool,
+    key_times: KeyTimes | None = None,
 ) -> tuple[int, int]:
     """Promote the batch's rows of ``src`` not quarantined (call inside a transaction, after
     the batch's validation quarantine is written). Returns (promoted, superseded)."""
@@ -79,13 +82,18 @@ def promote_in_place(
             f"(partition by {', '.join(key)} order by {LATER_FIRST}) > 1)"
         )
         con.execute(sql, bind(sql, params))
-    span = con.execute(
-        f"select min({t}), max({t}), count(*) filter (where {t} is null) from {table} "
-        "where _batch_id = ?",
-        [batch_id],
-    ).fetchone()
-    assert span is not None
-    lo, hi, null_times = span
+    if key_times is not None:  # computed by validation's facts: no second scan of the batch
+        lo = datetime(1970, 1, 1) + timedelta(microseconds=key_times.lo_us)
+        hi = datetime(1970, 1, 1) + timedelta(microseconds=key_times.hi_us)
+        null_times = key_times.nulls
+    else:
+        span = con.execute(
+            f"select min({t}), max({t}), count(*) filter (where {t} is null) from {table} "
+            "where _batch_id = ?",
+            [batch_id],
+        ).fetchone()
+        assert span is not None
+        lo, hi, null_times = span
     in_span = f" and c.{t} between $lo and $hi" if lo is not None and not null_times else ""
     span_params = {"lo": lo, "hi": hi} if in_span else {}
     core = f"core.{quote_ident(src.name)}"

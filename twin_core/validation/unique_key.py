@@ -22,6 +22,7 @@ class KeyTimes:
     hi_us: int  # latest time, epoch microseconds
     unit_us: int  # 1_000_000, 1_000 or 1: divides every time (so every offset from lo_us)
     series: int  # estimated distinct series: the key group without its time column
+    nulls: int = 0  # rows whose time is null
 
     @property
     def bits(self) -> int:
