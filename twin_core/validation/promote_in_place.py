@@ -18,7 +18,6 @@ so re-validation with other settings converges on the same view.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -26,7 +25,7 @@ import duckdb
 from twin_core.contracts import Source
 from twin_core.validation.facts import bind
 from twin_core.validation.quarantine import LATER_FIRST
-from twin_core.validation.unique_key import KeyTimes
+from twin_core.validation.unique_key import KeyTimes, key_time_column
 from twin_core.warehouse import quote_ident
 
 # Sources stored in place, and the table of the rows each view leaves out.
@@ -35,10 +34,11 @@ PAIRS = "validation_key_pairs"
 
 
 def _time_key(src: Source) -> str:
-    timed = [c for c in src.key if src.column(c).type in ("TIMESTAMP", "DATE")]
-    if len(timed) != 1:
+    """The key's time column: the one validation's key facts (``KeyTimes``) describe."""
+    t = key_time_column(src)
+    if t is None:
         raise ValueError(f"{src.name}: in-place promotion needs one time column in the key")
-    return timed[0]
+    return t
 
 
 def promote_in_place(
@@ -83,9 +83,7 @@ def promote_in_place(
         )
         con.execute(sql, bind(sql, params))
     if key_times is not None:  # computed by validation's facts: no second scan of the batch
-        lo = datetime(1970, 1, 1) + timedelta(microseconds=key_times.lo_us)
-        hi = datetime(1970, 1, 1) + timedelta(microseconds=key_times.hi_us)
-        null_times = key_times.nulls
+        lo, hi, null_times = key_times.lo, key_times.hi, key_times.nulls
     else:
         span = con.execute(
             f"select min({t}), max({t}), count(*) filter (where {t} is null) from {table} "

@@ -9,9 +9,12 @@ the series with a repeated time first and grouping only their rows (``unique_key
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from twin_core.contracts import Source
 from twin_core.warehouse import quote_ident
+
+EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,16 @@ class KeyTimes:
     unit_us: int  # 1_000_000, 1_000 or 1: divides every time (so every offset from lo_us)
     series: int  # estimated distinct series: the key group without its time column
     nulls: int = 0  # rows whose time is null
+
+    @property
+    def lo(self) -> datetime:
+        """The earliest time as a naive UTC timestamp (how the warehouse stores it)."""
+        return EPOCH + timedelta(microseconds=self.lo_us)
+
+    @property
+    def hi(self) -> datetime:
+        """The latest time as a naive UTC timestamp."""
+        return EPOCH + timedelta(microseconds=self.hi_us)
 
     @property
     def bits(self) -> int:
