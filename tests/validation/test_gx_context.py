@@ -8,6 +8,7 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
+import great_expectations as gx
 import great_expectations.execution_engine.sqlalchemy_execution_engine as gx_sql_engine
 import pytest
 
@@ -56,16 +57,30 @@ def test_without_the_workaround_gx_fails_every_expectation_on_duckdb(tmp_path: P
     assert out.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_session_releases_the_warehouse_for_a_native_connection(
+def test_session_reads_through_the_callers_connection_and_leaves_it_open(
     settings: Settings, add_batch: AddBatch
 ) -> None:
-    """After the GX session, the file opens read-write in this process again."""
+    """GX sees what the caller's connection committed, not its open transaction; after the
+    session that connection still works, and once it is closed the file opens read-only in
+    this process (no other configuration of it was left open)."""
     add_batch("b1", masters())
-    with gx_session(settings, run_name="t") as gx:
-        gx.validate("machines", "select * from raw.machines", [])
-    con = connect(settings.warehouse_path, settings=settings)
-    assert con.execute("select count(*) from raw.machines").fetchall() == [(1,)]
-    con.close()
+
+    def not_null() -> list[object]:
+        return [gx.expectations.ExpectColumnValuesToNotBeNull(column="machine_type")]
+
+    with open_warehouse(settings) as con:
+        con.execute("begin transaction")
+        con.execute("update raw.machines set machine_type = null")
+        with gx_session(settings, con, run_name="t") as session:
+            during = session.validate("machines", "select * from raw.machines", not_null())
+        con.execute("commit")
+        with gx_session(settings, con, run_name="t2") as session:
+            after = session.validate("machines", "select * from raw.machines", not_null())
+        assert con.execute("select count(*) from raw.machines").fetchall() == [(1,)]
+    assert (during.success, after.success) == (True, False)
+    reader = connect(settings.warehouse_path, read_only=True, settings=settings)
+    assert reader.execute("select count(*) from raw.machines").fetchall() == [(1,)]
+    reader.close()
 
 
 def test_data_docs_index_is_built_under_the_validation_folder(

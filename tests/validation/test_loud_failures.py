@@ -84,7 +84,7 @@ def test_broken_expectation_outcome_is_raised_with_the_gx_message(
         description="deliberately broken",
         gx_kwargs={"column": "no_such_column"},
     )
-    with gx_session(settings, run_name="broken") as gx:
+    with open_warehouse(settings) as con, gx_session(settings, con, run_name="broken") as gx:
         (outcome,) = run_source(gx, "machines", "b1", [broken], rows=1)
     assert (outcome.raised, outcome.success, outcome.unexpected_count) == (True, False, None)
     assert 'column "no_such_column"' in outcome.details

@@ -1,10 +1,10 @@
 """Validate ingest batches and promote what passes: the entry points others call.
 
-Grain: one ``BatchValidation`` per batch validated. For each batch, in three phases (the
-warehouse is open in only one configuration at a time, DESIGN.md known traps):
+Grain: one ``BatchValidation`` per batch validated. For each batch, on one connection to the
+warehouse (Great Expectations reads through cursors of it, ``gx_context``), in three phases:
 
 1. native DuckDB: the batch's sources and row counts, the reference ids, the batch facts;
-2. Great Expectations (read-only): one suite per source, built from the contracts; Data Docs;
+2. Great Expectations (SELECTs only): one suite per source, built from the contracts; Data Docs;
 3. native DuckDB, one transaction: record every outcome; unless a batch-level error failed,
    quarantine the failing rows and promote the rest to core; mark the batch validated.
 
@@ -127,22 +127,22 @@ def validate_batch(
         load_batch(con, batch_id)
         rows = source_rows(con, batch_id)
         check_raw_columns(con, list(SOURCES))
-    try:
-        with open_warehouse(settings) as con:
+        try:
             ref_counts = prepare_refs(con, batch_id, run.run_id, rows, settings.validation)
             facts = batch_facts(con, settings, batch_id, rows, run.as_of, ref_counts)
-        lap("prepare")
-        plans = {s: checks_for(SOURCES[s], facts[s], run.run_id, settings.validation) for s in rows}
-        outcomes: dict[str, list[ExpectationOutcome]] = {}
-        docs = None
-        if rows:
-            with gx_session(settings, run_name=f"batch {batch_id} run {run.run_id}") as gx:
-                for source, checks in plans.items():
-                    outcomes[source] = run_source(gx, source, batch_id, checks, rows[source])
-                lap("gx")
-                docs = gx.build_data_docs(keep_runs=settings.validation.data_docs_runs)
-                lap("data_docs")
-        with open_warehouse(settings) as con:
+            lap("prepare")
+            plans = {
+                s: checks_for(SOURCES[s], facts[s], run.run_id, settings.validation) for s in rows
+            }
+            outcomes: dict[str, list[ExpectationOutcome]] = {}
+            docs = None
+            if rows:
+                with gx_session(settings, con, run_name=f"batch {batch_id} run {run.run_id}") as gx:
+                    for source, checks in plans.items():
+                        outcomes[source] = run_source(gx, source, batch_id, checks, rows[source])
+                    lap("gx")
+                    docs = gx.build_data_docs(keep_runs=settings.validation.data_docs_runs)
+                    lap("data_docs")
             con.execute("begin transaction")
             try:
                 result, error = _apply(con, run, rows, plans, outcomes, docs, facts)
@@ -150,9 +150,8 @@ def validate_batch(
             except BaseException:
                 con.execute("rollback")
                 raise
-        lap("quarantine_promote")
-    finally:
-        with open_warehouse(settings) as con:
+            lap("quarantine_promote")
+        finally:
             drop_refs(con, run.run_id)
     if error is not None:
         raise error
