@@ -8,12 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 import duckdb
+import pytest
 
 from tests.validation.conftest import DAY, INGESTED, AddBatch, Query, insert_raw, masters, reading
 from twin_core.contracts import get_source
 from twin_core.settings import Settings
 from twin_core.validation import validate_batch
-from twin_core.validation.facts import key_times
+from twin_core.validation.facts import scan_source
 from twin_core.validation.runner import batch_query
 from twin_core.validation.unique_key import BITMAP_BUDGET, KeyTimes, unique_key_query
 
@@ -29,8 +30,8 @@ def queries(
     row = con.execute(
         f"select count(distinct _file) from raw.{source} where _batch_id = 'b1'"
     ).fetchone()
-    files = int(row[0]) if row else None
-    facts = key_times(con, src, "b1", files)
+    files = int(row[0]) if row else 0
+    _, facts = scan_source(con, src, "b1", files)
     chosen, _ = unique_key_query(src, files, facts)
     plain, _ = unique_key_query(src, files, None)
     return chosen, plain, facts
@@ -104,6 +105,26 @@ def test_millisecond_times_use_a_millisecond_bitmap(mem_db: duckdb.DuckDBPyConne
     assert facts is not None and facts.unit_us == 1000
     assert "bitstring_agg" in chosen
     assert repeats(mem_db, chosen) == repeats(mem_db, plain) == expected
+
+
+@pytest.mark.parametrize(
+    ("times", "unit"),
+    [
+        (["2026-03-01 00:00:00", "2026-03-01 00:00:01"], 1_000_000),
+        (["1969-12-31 23:59:58", "1969-12-31 23:59:59"], 1_000_000),
+        (["1969-12-31 23:59:58", "1969-12-31 23:59:59.5"], 1_000),
+        (["2199-12-31 23:59:58", "2199-12-31 23:59:59.999999"], 1),
+        (["2026-03-01 00:00:00", "2026-03-01 00:00:00.000001"], 1),
+    ],
+)
+def test_time_unit_is_the_coarsest_dividing_every_time(
+    mem_db: duckdb.DuckDBPyConnection, times: list[str], unit: int
+) -> None:
+    """Whole seconds (before 1970 too), whole milliseconds, else microseconds: one
+    microsecond off a whole second is enough to make the unit 1 us."""
+    add(mem_db, [reading("T1", t) for t in times])
+    _, _, facts = queries(mem_db)
+    assert facts is not None and facts.unit_us == unit
 
 
 def test_microsecond_times_use_a_microsecond_bitmap(mem_db: duckdb.DuckDBPyConnection) -> None:

@@ -35,7 +35,7 @@ from twin_core.validation.facts import (
     load_batch,
     pending_batches,
     prepare_refs,
-    source_rows,
+    scan_batch,
 )
 from twin_core.validation.gx_context import gx_session, safe_token
 from twin_core.validation.promote import promote
@@ -125,11 +125,12 @@ def validate_batch(
 
     with open_warehouse(settings) as con:
         load_batch(con, batch_id)
-        rows = source_rows(con, batch_id)
         check_raw_columns(con, list(SOURCES))
+        scans = scan_batch(con, batch_id)
+        rows = {source: scan.rows for source, scan in scans.items()}
         try:
             ref_counts = prepare_refs(con, batch_id, run.run_id, rows, settings.validation)
-            facts = batch_facts(con, settings, batch_id, rows, run.as_of, ref_counts)
+            facts = batch_facts(con, settings, batch_id, scans, run.as_of, ref_counts)
             lap("prepare")
             plans = {
                 s: checks_for(SOURCES[s], facts[s], run.run_id, settings.validation) for s in rows
