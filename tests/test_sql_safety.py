@@ -37,8 +37,9 @@ ALLOWED: dict[str, set[str]] = {
     "twin_core/scenario/run.py": {"cols"},
     # table: one of the cache's own table names (a dict literal in the module).
     "twin_core/twin/sensor_cache.py": {"table"},
-    # the scratch table of reference ids (a module constant).
-    "twin_core/validation/facts.py": {"REFS_TABLE"},
+    # the scratch table of reference ids (a module constant); table/col: raw.<contract name>
+    # and its key's time column, quoted.
+    "twin_core/validation/facts.py": {"REFS_TABLE", "table", "col"},
     # table/t/tq: core.<contract name> quoted; stage: a temp table named by the module;
     # candidates/same_key/in_span/cols: SQL built from the contract's key and columns.
     "twin_core/validation/promote.py": {
