@@ -33,13 +33,15 @@ DAY = date(2026, 1, 1)
 
 
 def _readings_sql(rows: int, dirt: int) -> str:
-    """A day of readings: sensor i % 1000 at second i // 1000; every ``dirt``-th row bad."""
-    bad = "$dirt > 0 and i % $dirt = $dirt - 1"
+    """A day of readings: sensor i % 1000 at second i // 1000; every ``dirt``-th row bad,
+    alternately an unknown sensor and a NaN value (by the bad row's number, not by i's parity,
+    which for an even ``dirt`` is always odd)."""
+    bad = "$dirt > 0 and i % greatest($dirt, 1) = $dirt - 1"
     return f"""
-        select case when {bad} and i % 2 = 0 then 'UNKNOWN'
+        select case when {bad} and (i // greatest($dirt, 1)) % 2 = 0 then 'UNKNOWN'
                     else 'S' || lpad((i % {SENSORS})::varchar, 4, '0') end as sensor_id,
             timestamp '{DAY}' + to_seconds((i // {SENSORS})::bigint) as ts,
-            case when {bad} and i % 2 = 1 then 'nan'::double
+            case when {bad} and (i // greatest($dirt, 1)) % 2 = 1 then 'nan'::double
                  else round(20 + 5 * sin(i / 1e5) + random(), 3) end as value,
             case when i % 997 = 0 then 'uncertain' else 'good' end as quality
         from range({rows}) t(i)
