@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -12,11 +12,12 @@ from twin_core.settings import Settings
 from twin_core.validation import ValidationError, validate_batch
 from twin_core.validation.checks import Check
 from twin_core.validation.gx_context import gx_session
-from twin_core.validation.quarantine import cross_check
+from twin_core.validation.quarantine import quarantine_failing
 from twin_core.validation.runner import run_source
 from twin_core.warehouse import open_warehouse
 
 AS_OF = date(2026, 3, 2)
+AT = datetime(2026, 3, 2, 6, 0)
 
 
 EVENTS = [{"machine_id": "M1", "start_ts": "2026-03-01 08:00:00", "end_ts": "2026-03-01 09:00:00"}]
@@ -104,6 +105,13 @@ def test_predicate_that_disagrees_with_gx_raises_before_anything_is_written(
         description="value is required",
         gx_kwargs={"column": "value"},
         bad_row='"value" is null',
+        reason="'value is null'",
     )
-    with open_warehouse(settings) as con, pytest.raises(ValidationError, match="GX 2, predicate 1"):
-        cross_check(con, get_source("sensor_readings"), "b1", [check], {check.rule: 2})
+    source = get_source("sensor_readings")
+    with open_warehouse(settings) as con:
+        with pytest.raises(ValidationError, match="GX 2, predicate 1"):
+            quarantine_failing(con, source, "b1", [check], {check.rule: 2}, AT)
+        assert con.execute("select count(*) from quality.quarantine").fetchall() == [(0,)]
+        # With the count GX would give, the row goes in.
+        assert quarantine_failing(con, source, "b1", [check], {check.rule: 1}, AT) == 1
+        assert con.execute("select rule from quality.quarantine").fetchall() == [(check.rule,)]

@@ -40,7 +40,6 @@ from twin_core.validation.facts import (
 from twin_core.validation.gx_context import gx_session, safe_token
 from twin_core.validation.promote import promote
 from twin_core.validation.quarantine import (
-    cross_check,
     quarantine_failing,
     quarantine_superseded,
     repeated_keys,
@@ -212,8 +211,7 @@ def _apply_source(
     pairs = list(zip(checks, outcomes, strict=True))
     failing = [c for c, o in pairs if c.counts_rows and o.failed_error]
     counts = {c.rule: int(o.unexpected_count or 0) for c, o in pairs}
-    cross_check(con, src, run.batch_id, failing, counts)
-    quarantined = quarantine_failing(con, src, run.batch_id, failing, run.validated_at)
+    quarantined = quarantine_failing(con, src, run.batch_id, failing, counts, run.validated_at)
     unique = next(((c, o) for c, o in pairs if c.rule == "unique_key"), None)
     dedupe = unique is None or not unique[1].success
     if unique is not None and unique[1].failed_error:

