@@ -145,7 +145,7 @@ def validate_batch(
                     lap("data_docs")
             con.execute("begin transaction")
             try:
-                result, error = _apply(con, run, rows, plans, outcomes, docs, facts)
+                result, error = _apply(con, run, plans, outcomes, docs, facts)
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
@@ -161,13 +161,13 @@ def validate_batch(
 def _apply(
     con: duckdb.DuckDBPyConnection,
     run: _Run,
-    rows: dict[str, int],
     plans: dict[str, list[Check]],
     outcomes: dict[str, list[ExpectationOutcome]],
     docs: Path | None,
     facts: dict[str, BatchFacts],
 ) -> tuple[BatchValidation, ValidationError | None]:
-    """Record the outcomes and, unless the batch failed, quarantine and promote (phase 3)."""
+    """Record the outcomes and, unless the batch failed, quarantine and promote (phase 3).
+    ``facts``: per source in the batch (its rows among them)."""
     con.execute(
         "delete from quality.quarantine where batch_id = ? and stage = 'validation'",
         [run.batch_id],
@@ -178,7 +178,8 @@ def _apply(
     )
     if raised or batch_failed:
         result = run.result(
-            tuple(SourceResult(s, rows[s], 0, 0, 0, tuple(outcomes[s])) for s in rows), docs
+            tuple(SourceResult(s, f.rows, 0, 0, 0, tuple(outcomes[s])) for s, f in facts.items()),
+            docs,
         )
         if raised:
             record(con, result, mark_batch=False)
@@ -192,7 +193,7 @@ def _apply(
     # Inside phase 3's transaction: the old validation quarantine is deleted, nothing promoted.
     crash_point("validate.before_promote")
     sources = tuple(
-        _apply_source(con, run, SOURCES[s], rows[s], plans[s], outcomes[s], facts[s]) for s in rows
+        _apply_source(con, run, SOURCES[s], plans[s], outcomes[s], f) for s, f in facts.items()
     )
     result = run.result(sources, docs)
     record(con, result)
@@ -203,7 +204,6 @@ def _apply_source(
     con: duckdb.DuckDBPyConnection,
     run: _Run,
     src: Source,
-    rows: int,
     checks: list[Check],
     outcomes: list[ExpectationOutcome],
     facts: BatchFacts,
@@ -227,7 +227,7 @@ def _apply_source(
         con,
         src,
         run.batch_id,
-        rows=rows,
+        rows=facts.rows,
         quarantined=quarantined,
         dedupe=dedupe,
         files=facts.files,
@@ -236,5 +236,5 @@ def _apply_source(
     # After the first source's promotion, the batch's other sources not yet (uncommitted).
     crash_point("validate.mid_promote")
     return SourceResult(
-        src.name, rows, quarantined, moved.promoted, moved.superseded, tuple(outcomes)
+        src.name, facts.rows, quarantined, moved.promoted, moved.superseded, tuple(outcomes)
     )
