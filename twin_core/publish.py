@@ -23,6 +23,7 @@ What the published file carries (decided to keep publish time flat as history gr
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -116,14 +117,21 @@ def _published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return [(str(s), str(t)) for s, t in rows if (s, t) not in EXCLUDED]
 
 
-def build_published_file(con: duckdb.DuckDBPyConnection, target: Path) -> tuple[int, int]:
-    """Copy the published part of the warehouse behind ``con`` into a NEW file ``target``.
-    Returns (tables, rows)."""
+def build_published_file(
+    con: duckdb.DuckDBPyConnection, target: Path, storage_version: str = "v1.2.0"
+) -> tuple[int, int]:
+    """Copy the published part of the warehouse behind ``con`` into a NEW file ``target``,
+    written in the storage format of DuckDB ``storage_version`` (so older DuckDB clients
+    read it; a file keeps its format when it is opened and written again). Returns
+    (tables, rows)."""
     if target.exists():
         raise PublishError(f"{target} exists; refusing to overwrite a file being built")
     tables = _published_tables(con)
     total = 0
-    con.execute("attach ? as pub", [str(target)])
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", storage_version):
+        raise PublishError(f"storage version {storage_version!r} is not like 'v1.2.0'")
+    # ATTACH options take no parameters; the version is checked above.
+    con.execute(f"attach ? as pub (storage_version '{storage_version}')", [str(target)])
     try:
         for schema in sorted({s for s, _ in tables} | {"twin", "report", "meta"}):
             con.execute(f"create schema if not exists pub.{quote_ident(schema)}")
@@ -167,7 +175,9 @@ def _publish(settings: Settings) -> PublishResult:
             refresh_sensor_hourly(con)
             row = con.execute("select twin.current_snapshot()").fetchone()
             snapshot_id = int(row[0]) if row and row[0] is not None else None
-            tables, rows = build_published_file(con, tmp)
+            tables, rows = build_published_file(
+                con, tmp, settings.published_storage_version
+            )
         pub = connect(tmp, settings=settings)
         try:
             apply_views(pub)

@@ -147,6 +147,13 @@ class Settings(BaseSettings):
         description="DuckDB memory_limit, e.g. '8GB' (None: DuckDB's own, 80% of RAM). The "
         "default keeps a bench-scale nightly under 4 GB resident; DuckDB spills to disk past it.",
     )
+    published_storage_version: str = Field(
+        default="v1.2.0",
+        pattern=r"^v\d+\.\d+\.\d+$",
+        description="DuckDB storage format of the published plant.duckdb, as the oldest DuckDB "
+        "release that must read it (e.g. 'v1.2.0'). DuckDB 2 writes format v69 by default, which "
+        "the DuckDB 1.x CLI and the JDBC driver that DBeaver ships refuse ('can only read 64-68').",
+    )
 
     validation: ValidationSettings = Field(
         default_factory=ValidationSettings,
