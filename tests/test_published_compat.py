@@ -27,10 +27,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
-def old_duckdb_python(pytestconfig: pytest.Config) -> Path:
-    """A Python with duckdb 1.5.6 (and nothing else of this project) installed."""
-    assert pytestconfig.cache is not None
-    env = pytestconfig.cache.mkdir(f"duckdb-{OLD_DUCKDB}-venv")
+def old_duckdb_python(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A Python with duckdb 1.5.6 (and nothing else of this project) installed: kept in
+    pytest's cache folder between runs, or built in a temporary folder without the cache."""
+    name = f"duckdb-{OLD_DUCKDB}-venv"
+    cache = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
+    env = cache.mkdir(name) if cache is not None else tmp_path_factory.mktemp(name)
     python = env / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)

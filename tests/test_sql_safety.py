@@ -27,8 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     "twin_core/ingest/readers.py": {"read"},
     # a constant chosen from two literals.
     "twin_core/ingest/run.py": {"'false' if f.format == 'parquet' else 'true'"},
-    # s, t: quote_ident of names read from duckdb_tables().
-    "twin_core/publish.py": {"s", "t"},
+    # s, t: quote_ident of names read from duckdb_tables(); storage_version: checked against
+    # v<digits>.<digits>.<digits> just before (ATTACH options take no parameters).
+    "twin_core/publish.py": {"s", "t", "storage_version"},
     # target: a history table a builder declared; cols: quoted contract columns.
     "twin_core/rebuild.py": {"target", "cols"},
     # cols: a fixed column list of history.snapshots.
