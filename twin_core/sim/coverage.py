@@ -178,7 +178,7 @@ def sensor_coverage(
         .agg(pl.col("n").sum().alias("n"), pl.col("last_ts").max().alias("last_ts"))
     )
     grid = (
-        owners.join(day_bounds.select("day", "start_ts", "day_s"), how="cross")
+        owners.join(day_bounds.select("day", "start_ts", "end_ts", "day_s"), how="cross")
         .join(periods, on="sensor_id", how="left")
         .join(found, on=["sensor_id", "day"], how="left")
         .with_columns(
@@ -196,8 +196,9 @@ def sensor_coverage(
         .agg(
             pl.len().alias("k"),
             pl.col("last_ts").max().alias("last"),
+            pl.col("end_ts").first().alias("end"),
             pl.col("n").sum().alias("n"),
-            pl.col("expected_n").sum().alias("e"),
+            pl.col("expected_n").sum().round(0).cast(pl.Int64).alias("e"),
         )
         .with_columns(
             phrase=pl.format(
@@ -206,7 +207,9 @@ def sensor_coverage(
                 "k",
                 pl.when(pl.col("last").is_null())
                 .then(pl.lit("silent all day"))
-                .otherwise(pl.format("short, last reading {}", _ts_text("last"))),
+                .when(pl.col("last") < pl.col("end") - pl.duration(hours=1))
+                .then(pl.format("silent since {}", _ts_text("last")))
+                .otherwise(pl.format("short ({} of {} readings)", "n", "e")),
             )
         )
         .group_by("site_id", "line_id", "day")
@@ -410,15 +413,17 @@ def judge(
         .then((pl.col("covered") / pl.col("expected")).clip(upper_bound=1.0))
         .otherwise(None)
     )
-    where = pl.when(pl.col("line_id").is_null()).then(
-        pl.when(pl.col("site_id").is_null()).then(pl.lit("")).otherwise(
-            pl.format(" of site {}", "site_id")
+    where = (
+        pl.when(pl.col("line_id").is_null())
+        .then(
+            pl.when(pl.col("site_id").is_null())
+            .then(pl.lit(""))
+            .otherwise(pl.format(" of site {}", "site_id"))
         )
-    ).otherwise(pl.format(" of line {}", "line_id"))
+        .otherwise(pl.format(" of line {}", "line_id"))
+    )
     newest = (
-        pl.when(pl.col("newest_ts").is_null())
-        .then(pl.lit("none"))
-        .otherwise(_ts_text("newest_ts"))
+        pl.when(pl.col("newest_ts").is_null()).then(pl.lit("none")).otherwise(_ts_text("newest_ts"))
     )
     stale_limit = (
         None
@@ -446,7 +451,7 @@ def judge(
         .then(pl.lit("partial"))
         .otherwise(pl.lit("ok"))
     )
-    pct = (pl.col("completeness") * 100).round(0).cast(pl.Int64)
+    pct = (pl.col("completeness") * 100).round(1)
     reason = (
         pl.when(pl.col("status") == "missing")
         .then(pl.format("no {}{} on {}; newest {}", pl.lit(label), where, "day", newest))
@@ -474,9 +479,14 @@ def judge(
         )
         .otherwise(None)
     )
-    reason = pl.when(pl.col("detail").is_not_null() & (pl.col("status") == "partial")).then(
-        pl.format("{}: {}", reason, "detail")
-    ).otherwise(reason)
+    ok_note = pl.format("{}% of expected {}{} on {}", pct, pl.lit(label), where, "day")
+    reason = (
+        pl.when(pl.col("detail").is_null() | (pl.col("status") == "missing"))
+        .then(reason)
+        .when(pl.col("status") == "ok")
+        .then(pl.format("{}: {}", ok_note, "detail"))
+        .otherwise(pl.format("{}: {}", reason, "detail"))
+    )
     return (
         frame.join(day_ends.lazy().select("day", "end_ts"), on="day", how="left")
         .with_columns(completeness=completeness)

@@ -35,15 +35,18 @@ from twin_core.twin import plant_inputs as pi
 from twin_core.twin import sensor_cache
 from twin_core.twin.lines import LineTablesParams
 from twin_core.twin.machines import MachineTablesParams
+from twin_core.warehouse import open_warehouse
 
 __all__ = [
     "MACHINE_SOURCES",
     "STAMPS",
     "CoverageGap",
     "assess",
+    "default_day_problem",
     "degraded_reasons",
     "gate_failures",
     "newest_data",
+    "snapshot_degraded",
     "stamp",
 ]
 
@@ -123,7 +126,11 @@ def _machine_rows(inputs: CoreInputs, ctx: SnapshotContext, w: Windows) -> dict[
             min_completeness=s.coverage["sensor_readings"].min_completeness,
         ),
         "machine_events": event_coverage(
-            ev, mlazy, w.machines, tz, min_completeness=s.coverage["machine_events"].min_completeness
+            ev,
+            mlazy,
+            w.machines,
+            tz,
+            min_completeness=s.coverage["machine_events"].min_completeness,
         ),
         "production": production_coverage(
             made,
@@ -192,10 +199,14 @@ def assess(inputs: CoreInputs, ctx: SnapshotContext) -> pl.DataFrame:
         ).select(OUTPUT_COLUMNS)
         for source, frame in frames.items()
     ]
-    return (
-        pl.concat(pl.collect_all(judged), how="vertical_relaxed")
-        .with_columns(pl.col("expected_rows").cast(pl.Float64))
-        .sort("source", "site_id", "line_id", "day", nulls_last=True)
+    rows = pl.concat(pl.collect_all(judged), how="vertical_relaxed").with_columns(
+        pl.col("expected_rows").cast(pl.Float64)
+    )
+    # Days of a window before a source's data begins are the start of its history, not a gap:
+    # left out, except the as-of day, which is always judged.
+    first = pl.col("day").filter(pl.col("rows") > 0).min().over("source", "site_id")
+    return rows.filter((pl.col("day") >= first) | (pl.col("day") == ctx.as_of)).sort(
+        "source", "site_id", "line_id", "day", nulls_last=True
     )
 
 
@@ -275,7 +286,9 @@ def stamp(
             col = f"_s_{source}"
             cols.append(col)
             lookup = per_line.filter(pl.col("source") == source).select(
-                pl.col("line_id").alias("_line"), pl.col("day").alias("_day"), pl.col("status").alias(col)
+                pl.col("line_id").alias("_line"),
+                pl.col("day").alias("_day"),
+                pl.col("status").alias(col),
             )
             keyed = keyed.join(lookup, on=["_line", "_day"], how="left")
         stamped[table] = (
@@ -309,6 +322,43 @@ def newest_data(con: duckdb.DuckDBPyConnection, settings: Settings) -> date | No
     day = frame.select(local_day("ts", settings.timezone)).item()
     assert isinstance(day, date)
     return day
+
+
+def default_day_problem(settings: Settings, as_of: date) -> str | None:
+    """Why a nightly must not build its default day ``as_of`` (None: it may): the home has no
+    machine data at all, or its newest machine data is older than that day."""
+    with open_warehouse(settings) as con:
+        newest = newest_data(con, settings)
+        newest_ts = _newest_machine_ts(con)
+    if newest is None:
+        return (
+            f"no machine data in {settings.home} yet: nothing to build a twin of for {as_of}. "
+            f"Land the extracts in {settings.landing_dir}/<source>/ (one folder per source) "
+            "and run the nightly again."
+        )
+    if newest < as_of:
+        return (
+            f"the newest machine data in {settings.home} is from {newest} (up to {newest_ts:%Y-%m-%d %H:%M}"
+            f" UTC); the default day {as_of} has none, so its snapshot would be empty. Run "
+            f"`twin nightly --as-of {newest}` for the newest day there is (or `twin backfill "
+            f"--start ... --end {newest}`), or land newer extracts first."
+        )
+    return None
+
+
+def snapshot_degraded(settings: Settings, snapshot_id: int) -> list[str]:
+    """The degraded reasons of a snapshot (empty: not degraded)."""
+    import json
+
+    with open_warehouse(settings) as con:
+        row = con.execute(
+            "select degraded, degraded_reasons from history.snapshots where snapshot_id = ?",
+            [snapshot_id],
+        ).fetchone()
+    if row is None or not row[0]:
+        return []
+    loaded = json.loads(row[1]) if row[1] else []
+    return [str(r) for r in loaded] if isinstance(loaded, list) else [str(loaded)]
 
 
 def policy_table(settings: Settings) -> list[tuple[str, SourcePolicy]]:
