@@ -222,14 +222,28 @@ def gate_failures(coverage: pl.DataFrame, as_of: date) -> list[str]:
         pl.col("line_id").is_null(),
         pl.col("status").is_in(["missing", "stale"]),
     )
-    return [f"{r['source']}: {r['reason']}" for r in rows.iter_rows(named=True)]
+    found = [f"{r['source']}: {r['reason']}" for r in rows.iter_rows(named=True)]
+    return _no_machines(coverage, as_of) + found
+
+
+def _no_machines(coverage: pl.DataFrame, as_of: date) -> list[str]:
+    """A required machine source with no row at all: the snapshot's sites have no machines."""
+    present = set(_as_of_rows(coverage, as_of)["source"].to_list())
+    absent = [s for s in MACHINE_SOURCES if s not in present]
+    if not absent:
+        return []
+    return [
+        f"{', '.join(absent)}: no machines in core.machines for the snapshot's sites, so "
+        f"nothing to read for {as_of} (has any master data been landed and validated?)"
+    ]
 
 
 def degraded_reasons(coverage: pl.DataFrame, as_of: date) -> list[str]:
     """Why a snapshot is degraded: each required source's row of the as-of day (site-wide or a
     line) that is not ok. Empty: the snapshot is not degraded."""
     rows = _as_of_rows(coverage, as_of).filter(pl.col("required"), pl.col("status") != "ok")
-    return [f"{r['source']} {r['status']}: {r['reason']}" for r in rows.iter_rows(named=True)]
+    found = [f"{r['source']} {r['status']}: {r['reason']}" for r in rows.iter_rows(named=True)]
+    return _no_machines(coverage, as_of) + found
 
 
 def gap_message(failures: list[str], as_of: date) -> str:
