@@ -40,7 +40,8 @@ def seed(settings: Settings, lines: int, rng: np.random.Generator) -> dict[str, 
     con = connect(settings.warehouse_path)
     apply_schema(con)
     con.execute(
-        "insert into history.snapshots values (1, ?, now()::timestamp, 'complete', '[]', "
+        "insert into history.snapshots (snapshot_id, as_of, created_at, status, input_batches, "
+        "code_version, site_ids, params) values (1, ?, now()::timestamp, 'complete', '[]', "
         "'bench', '[]', '{\"timezone\": \"UTC\", \"horizon_days\": 14}')",
         [AS_OF],
     )

@@ -31,7 +31,7 @@ from twin_core.warehouse import WarehouseError
 # stage -> (module, function). The signatures the flows call:
 #   ingest_landing(settings, *, sources=None, progress=None) -> IngestResult
 #   validate_pending(settings, *, as_of=None) -> list[BatchValidation]
-#   rebuild_snapshot(settings, as_of) -> int
+#   rebuild_snapshot(settings, as_of, *, allow_partial) -> int
 #   build_reports(settings, *, as_of=None, snapshot_id=None) -> ReportResult
 #   publish(settings) -> PublishResult
 ENTRY_POINTS: dict[str, tuple[str, str]] = {
@@ -178,19 +178,30 @@ def validate_stage(sites: list[str], as_of: date) -> StageOutcome:
 
 
 @task(name="rebuild", cache_policy=NONE)
-def rebuild_stage(sites: list[str], as_of: date) -> StageOutcome:
-    """Build a new twin snapshot for ``as_of`` from the validated core tables."""
+def rebuild_stage(sites: list[str], as_of: date, allow_partial: bool = False) -> StageOutcome:
+    """Build a new twin snapshot for ``as_of`` from the validated core tables; stop before
+    building when a required source is missing or stale (unless ``allow_partial``)."""
+    from twin_core.twin.coverage import CoverageGap, snapshot_degraded
+
     fn = entry_point("rebuild")
     if fn is None:
         return _skipped("rebuild")
     started = time.perf_counter()
-    snapshot_id = int(fn(settings_for(sites), as_of))
+    settings = settings_for(sites)
+    try:
+        snapshot_id = int(fn(settings, as_of, allow_partial=allow_partial))
+    except CoverageGap as exc:
+        raise StageFailed(str(exc)) from None
+    degraded = snapshot_degraded(settings, snapshot_id)
+    detail = f"snapshot {snapshot_id}"
+    if degraded:
+        detail += f" DEGRADED ({len(degraded)} coverage problem(s), see twin.data_coverage)"
     return StageOutcome(
         "rebuild",
         "completed",
         time.perf_counter() - started,
-        f"snapshot {snapshot_id}",
-        {"snapshot_id": snapshot_id},
+        detail,
+        {"snapshot_id": snapshot_id, "degraded": degraded},
     )
 
 

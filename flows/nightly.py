@@ -18,8 +18,7 @@ backfill run in the backfill's process and pass through its lock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
@@ -27,6 +26,7 @@ from prefect.runtime import flow_run
 
 from flows._stages import (
     NIGHTLY_STAGES,
+    StageFailed,
     StageOutcome,
     ingest_stage,
     outcomes_markdown,
@@ -38,6 +38,10 @@ from flows._stages import (
 )
 from flows.params import BackfillParams, NightlyParams
 from twin_core.runlock import home_lock
+from twin_core.sim.calendar import default_as_of
+from twin_core.twin.coverage import default_day_problem
+
+__all__ = ["NightlySummary", "backfill", "default_as_of", "nightly"]
 
 
 @dataclass
@@ -48,19 +52,12 @@ class NightlySummary:
     snapshot_id: int | None
     published_snapshot_id: int | None
     stages: list[StageOutcome] = field(default_factory=list)
+    # Why the snapshot is degraded (built with --allow-partial or on partial input); empty: not.
+    degraded: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> list[str]:
         return [o.stage for o in self.stages if o.status == "skipped"]
-
-
-def default_as_of(timezone: str, scheduled: datetime | None = None) -> date:
-    """The plant day a nightly describes by default: the day before its scheduled start,
-    in the plant's timezone (a run scheduled for 02:30 covers yesterday, even if it starts late)."""
-    when = scheduled or datetime.now(UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
 
 
 def _scheduled_start() -> datetime | None:
@@ -89,6 +86,7 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
     settings = settings_for(sites)
     as_of = params.as_of or default_as_of(settings.timezone, _scheduled_start())
     summary = NightlySummary(as_of, None, None)
+    degraded_note = ""
     logger.info("nightly for %s on TWIN_HOME %s", as_of, settings.home)
     try:
         with home_lock(
@@ -99,9 +97,25 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
         ):
             summary.stages.append(ingest_stage(sites))
             summary.stages.append(validate_stage(sites, as_of))
-            rebuilt = rebuild_stage(sites, as_of)
+            if params.as_of is None:
+                # A default day past the newest data would be an empty snapshot: refuse.
+                problem = default_day_problem(settings, as_of)
+                if problem:
+                    raise StageFailed(problem)
+            rebuilt = rebuild_stage(sites, as_of, params.allow_partial)
             summary.stages.append(rebuilt)
             summary.snapshot_id = rebuilt.values.get("snapshot_id")
+            summary.degraded = list(rebuilt.values.get("degraded") or [])
+            if summary.degraded:
+                logger.warning(
+                    "snapshot %s is DEGRADED: %s", summary.snapshot_id, "; ".join(summary.degraded)
+                )
+                degraded_note = (
+                    f"\n**DEGRADED snapshot {summary.snapshot_id}** (built on missing or partial "
+                    "input; see twin.data_coverage):\n\n"
+                    + "\n".join(f"- {r}" for r in summary.degraded)
+                    + "\n"
+                )
             if rebuilt.status == "skipped":
                 # No snapshot was built, so there is nothing to report on for this day.
                 summary.stages.append(
@@ -114,7 +128,8 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
             summary.published_snapshot_id = published.values.get("snapshot_id")
     finally:
         create_markdown_artifact(
-            markdown=outcomes_markdown(f"Nightly {as_of}", summary.stages, list(NIGHTLY_STAGES)),
+            markdown=outcomes_markdown(f"Nightly {as_of}", summary.stages, list(NIGHTLY_STAGES))
+            + degraded_note,
             key="nightly-summary",
             description=f"stages of the nightly for {as_of}",
         )
@@ -151,15 +166,24 @@ def backfill(params: BackfillParams) -> list[NightlySummary]:
     ):
         for day in days:
             logger.info("backfill: nightly %s (%d of %d)", day, len(done) + 1, len(days))
-            done.append(nightly(NightlyParams(as_of=day, sites=sites, lock_wait_s=0)))
+            done.append(
+                nightly(
+                    NightlyParams(
+                        as_of=day,
+                        sites=sites,
+                        lock_wait_s=0,
+                        allow_partial=params.allow_partial,
+                    )
+                )
+            )
     rows = "\n".join(
-        f"| {s.as_of} | {s.snapshot_id} | {s.published_snapshot_id} | {', '.join(s.skipped) or '-'} |"
+        f"| {s.as_of} | {s.snapshot_id} | {s.published_snapshot_id} | "
+        f"{', '.join(s.skipped) or '-'} | {'**DEGRADED**' if s.degraded else 'ok'} |"
         for s in done
     )
     create_markdown_artifact(
-        markdown="## Backfill\n\n| day | snapshot | published | skipped stages |\n|---|---|---|---|\n"
-        + rows
-        + "\n",
+        markdown="## Backfill\n\n| day | snapshot | published | skipped stages | coverage |\n"
+        "|---|---|---|---|---|\n" + rows + "\n",
         key="backfill-summary",
         description=f"backfill {params.start}..{params.end}",
     )

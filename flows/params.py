@@ -43,6 +43,11 @@ class NightlyParams(_Params):
         le=24 * 3600,
         description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
     )
+    allow_partial: bool = Field(
+        default=False,
+        description="Build the snapshot even when a required source is missing or stale for the "
+        "day; it is marked degraded (twin.snapshots.degraded) with the reasons.",
+    )
 
 
 class BackfillParams(_Params):
@@ -52,6 +57,7 @@ class BackfillParams(_Params):
     end: PlantDate = Field(description="Last plant day (inclusive).")
     sites: list[SiteId] = Field(default_factory=list, description="As in the nightly.")
     lock_wait_s: int = Field(default=1800, ge=0, le=24 * 3600, description="As in the nightly.")
+    allow_partial: bool = Field(default=False, description="As in the nightly.")
 
     @model_validator(mode="after")
     def _ordered(self) -> BackfillParams:

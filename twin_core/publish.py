@@ -175,9 +175,7 @@ def _publish(settings: Settings) -> PublishResult:
             refresh_sensor_hourly(con)
             row = con.execute("select twin.current_snapshot()").fetchone()
             snapshot_id = int(row[0]) if row and row[0] is not None else None
-            tables, rows = build_published_file(
-                con, tmp, settings.published_storage_version
-            )
+            tables, rows = build_published_file(con, tmp, settings.published_storage_version)
         pub = connect(tmp, settings=settings)
         try:
             apply_views(pub)

@@ -111,8 +111,26 @@ def rebuild(
     as_of: date,
     *,
     builder_list: list[Builder] | None = None,
+    allow_partial: bool = True,
 ) -> int:
-    """Build and commit a new snapshot for ``as_of``; return its snapshot_id."""
+    """Build and commit a new snapshot for ``as_of``; return its snapshot_id.
+
+    The snapshot's data coverage (``twin_core.twin.coverage``) is assessed first. With
+    ``allow_partial=False`` a required source missing or stale for the as-of day raises
+    ``CoverageGap`` before anything is written; otherwise such a snapshot is built and marked
+    degraded, with the reasons, in history.snapshots.
+    """
+    # Imported here: the coverage module imports builders, which import this module.
+    from twin_core.twin import coverage as cov
+    from twin_core.twin.plant_inputs import machines
+
+    provisional = SnapshotContext(0, as_of, settings, tuple(settings.site_ids))
+    coverage = cov.assess(CoreInputs(con, provisional), provisional)
+    if not allow_partial:
+        failures = cov.gate_failures(coverage, as_of)
+        if failures:
+            raise cov.CoverageGap(cov.gap_message(failures, as_of))
+    degraded = cov.degraded_reasons(coverage, as_of)
     row = con.execute("select nextval('history.snapshot_seq')").fetchone()
     assert row is not None
     snapshot_id = int(row[0])
@@ -124,7 +142,7 @@ def rebuild(
     ]
     ctx = SnapshotContext(snapshot_id, as_of, settings, tuple(settings.site_ids))
     inputs = CoreInputs(con, ctx)
-    outputs: dict[str, pl.DataFrame] = {}
+    outputs: dict[str, pl.DataFrame] = {"data_coverage": coverage}
     for build in builder_list if builder_list is not None else builders():
         started = time.perf_counter()
         built = build(inputs, ctx)
@@ -140,6 +158,9 @@ def rebuild(
             if name in outputs:
                 raise RebuildError(f"two builders produce history.{name}")
             outputs[name] = frame
+    outputs = cov.stamp(outputs, coverage, machines(inputs, ctx), as_of)
+    if degraded:
+        log.warning("snapshot %s is degraded: %s", snapshot_id, "; ".join(degraded))
     params = {
         "horizon_days": settings.horizon_days,
         "replications": settings.replications,
@@ -151,7 +172,9 @@ def rebuild(
     con.execute("begin transaction")
     try:
         con.execute(
-            "insert into history.snapshots values (?, ?, now()::timestamp, 'building', ?, ?, ?, ?)",
+            "insert into history.snapshots (snapshot_id, as_of, created_at, status, "
+            "input_batches, code_version, site_ids, params, degraded, degraded_reasons) "
+            "values (?, ?, now()::timestamp, 'building', ?, ?, ?, ?, ?, ?)",
             [
                 snapshot_id,
                 as_of,
@@ -159,6 +182,8 @@ def rebuild(
                 __version__,
                 json.dumps(list(ctx.site_ids)),
                 json.dumps(params, sort_keys=True),
+                bool(degraded),
+                json.dumps(degraded) if degraded else None,
             ],
         )
         for name, frame in outputs.items():
@@ -199,11 +224,12 @@ def write_history(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         con.unregister("_frame")
 
 
-def rebuild_snapshot(settings: Settings, as_of: date) -> int:
+def rebuild_snapshot(settings: Settings, as_of: date, *, allow_partial: bool = True) -> int:
     """Open the warehouse of ``settings`` (schema applied), build the snapshot for ``as_of``
-    with every registered builder, and return its snapshot_id (the nightly's rebuild stage)."""
+    with every registered builder, and return its snapshot_id (the nightly's rebuild stage).
+    ``allow_partial=False`` applies the coverage gate (see ``rebuild``)."""
     with open_warehouse(settings) as con:
-        return rebuild(con, settings, as_of)
+        return rebuild(con, settings, as_of, allow_partial=allow_partial)
 
 
 def snapshot_rows(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict[str, int]:

@@ -89,6 +89,47 @@ class ValidationSettings(BaseModel):
     )
 
 
+class SourcePolicy(BaseModel):
+    """How much of one source a snapshot needs (TOML table ``[coverage.<source>]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: bool = Field(
+        default=False,
+        description="The nightly stops before the rebuild when this source is missing or stale "
+        "for the as-of day (unless --allow-partial), and a snapshot built without it is degraded.",
+    )
+    min_completeness: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="Share of the expected rows (or covered time) below which a day is partial.",
+    )
+    max_staleness_hours: float | None = Field(
+        default=None,
+        ge=0,
+        description="The source's newest row may be at most this many hours before the end of "
+        "the as-of day; older is stale. None: staleness is not judged.",
+    )
+
+
+# The policy of each source unless twin.toml says otherwise; a [coverage.<source>] table
+# overrides only the fields it names.
+DEFAULT_COVERAGE: dict[str, SourcePolicy] = {
+    "sensor_readings": SourcePolicy(required=True, min_completeness=0.9, max_staleness_hours=6),
+    "machine_events": SourcePolicy(required=True, min_completeness=0.9, max_staleness_hours=12),
+    "production": SourcePolicy(required=True, min_completeness=0.8, max_staleness_hours=12),
+    "inventory": SourcePolicy(max_staleness_hours=72),
+    "purchase_orders": SourcePolicy(),
+    "work_orders": SourcePolicy(),
+    "demand": SourcePolicy(),
+    "inspections": SourcePolicy(max_staleness_hours=48),
+    "defects": SourcePolicy(max_staleness_hours=72),
+    "customer_feedback": SourcePolicy(),
+    "shifts": SourcePolicy(),
+}
+
+
 class Settings(BaseSettings):
     """Everything that can be tuned without code."""
 
@@ -159,6 +200,32 @@ class Settings(BaseSettings):
         default_factory=ValidationSettings,
         description="Validation severities and batch-level bands (TOML table [validation]).",
     )
+
+    coverage: dict[str, SourcePolicy] = Field(
+        default_factory=lambda: dict(DEFAULT_COVERAGE),
+        description="Per source (TOML tables ``[coverage.<source>]``): required, "
+        "min_completeness, max_staleness_hours; a table overrides only the fields it names. "
+        "See the README's 'What the twin knows'.",
+    )
+
+    @field_validator("coverage", mode="before")
+    @classmethod
+    def _merge_coverage(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        unknown = sorted(set(v) - set(DEFAULT_COVERAGE))
+        if unknown:
+            raise ValueError(
+                f"[coverage] names no source {unknown}; sources: {sorted(DEFAULT_COVERAGE)}"
+            )
+        merged: dict[str, Any] = {k: p.model_dump() for k, p in DEFAULT_COVERAGE.items()}
+        for source, given in v.items():
+            if isinstance(given, SourcePolicy):
+                given = given.model_dump()
+            if not isinstance(given, dict):
+                raise ValueError(f"[coverage.{source}] must be a table of policy fields")
+            merged[source] = {**merged[source], **given}
+        return merged
 
     @field_validator("home", mode="after")
     @classmethod

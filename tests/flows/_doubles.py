@@ -10,5 +10,5 @@ class DiskFull(OSError):
     """Stands for an I/O failure in the middle of a stage."""
 
 
-def failing_rebuild(settings: Any, as_of: date) -> int:
+def failing_rebuild(settings: Any, as_of: date, **_: Any) -> int:
     raise DiskFull(f"no space left while building the snapshot for {as_of}")

@@ -49,7 +49,8 @@ def test_a_stage_not_built_is_reported_as_skipped(
 ) -> None:
     """A stage whose module does not exist is skipped with its name, never reported done."""
     monkeypatch.setitem(_stages.ENTRY_POINTS, "publish", ("twin_core.not_built_yet", "publish"))
-    summary = nightly(NightlyParams(as_of=date(2026, 1, 5)))
+    # An empty home is a degraded day now (issue 18): allowed here, this test is about skipping.
+    summary = nightly(NightlyParams(as_of=date(2026, 1, 5), allow_partial=True))
     stage = next(o for o in summary.stages if o.stage == "publish")
     assert stage.status == "skipped"
     assert "twin_core.not_built_yet.publish" in stage.detail
@@ -112,7 +113,9 @@ def test_a_second_nightly_on_the_same_home_fails_naming_the_first(
 
 def test_backfill_runs_one_nightly_per_day_in_order(prefect_api: None, home: Settings) -> None:
     """Three days give three nightlies, oldest first."""
-    done = backfill(BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5)))
+    done = backfill(
+        BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5), allow_partial=True)
+    )
     expected = [date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 5)]
     assert [s.as_of for s in done] == expected
 
@@ -146,3 +149,34 @@ def test_strict_ingest_stops_the_nightly_before_publishing(
     with pytest.raises(_stages.StageFailed, match="strict ingest"):
         nightly(NightlyParams(as_of=date(2026, 1, 5)))
     assert not home.published_path.exists()
+
+
+def test_a_nightly_on_an_empty_home_stops_before_the_rebuild_and_keeps_the_published_file(
+    prefect_api: None, home: Settings
+) -> None:
+    """No machine data for the day: the nightly fails naming the sources, plant.duckdb is
+    byte-identical, and no snapshot was written (issue 18)."""
+    with open_warehouse(home):
+        pass
+    publish(home)
+    before = home.published_path.read_bytes()
+    with pytest.raises(_stages.StageFailed, match=r"sensor_readings.*2026-01-05"):
+        nightly(NightlyParams(as_of=date(2026, 1, 5)))
+    assert home.published_path.read_bytes() == before
+    with open_warehouse(home) as con:
+        row = con.execute("select count(*) from history.snapshots").fetchone()
+    assert row is not None and row[0] == 0
+
+
+def test_allow_partial_builds_a_degraded_snapshot_with_its_reasons(
+    prefect_api: None, home: Settings
+) -> None:
+    """--allow-partial on a day without data builds the snapshot, marked degraded with reasons."""
+    summary = nightly(NightlyParams(as_of=date(2026, 1, 5), allow_partial=True))
+    assert summary.degraded and "sensor_readings" in summary.degraded[0]
+    with open_warehouse(home) as con:
+        row = con.execute(
+            "select degraded, degraded_reasons from twin.snapshots where snapshot_id = ?",
+            [summary.snapshot_id],
+        ).fetchone()
+    assert row is not None and row[0] is True and "sensor_readings" in row[1]

@@ -44,7 +44,8 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str,
 
 def add_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int = 1, as_of: date = AS_OF) -> None:
     con.execute(
-        "insert into history.snapshots values (?, ?, timestamp '2026-03-11 02:30:00', "
+        "insert into history.snapshots (snapshot_id, as_of, created_at, status, input_batches, "
+        "code_version, site_ids, params) values (?, ?, timestamp '2026-03-11 02:30:00', "
         "'complete', '[]', '0.1.0', '[]', '{\"timezone\": \"UTC\"}')",
         [snapshot_id, as_of],
     )

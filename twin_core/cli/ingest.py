@@ -130,6 +130,16 @@ def ingest(
             )
     except IngestError as exc:
         raise UserError(str(exc)) from None
+    if result.totals.files_seen == 0:
+        # Not "nothing new": there was nothing at all to read.
+        out.print(
+            f"[yellow]the landing folder {settings.landing_dir} is empty: no extract files "
+            f"under {settings.landing_dir}/<source>/ "
+            f"{'for ' + ', '.join(source) + ' ' if source else ''}(one folder per source, e.g. "
+            f"{settings.landing_dir / 'sensor_readings'}/). Nothing was ingested.[/yellow]",
+            highlight=False,
+        )
+        return
     if progress.unchanged:
         out.print(f"[dim]{progress.unchanged} unchanged files skipped (--verbose lists them)[/dim]")
     for folder in result.unknown_folders:

@@ -55,8 +55,10 @@ def _print_nightly(summary: NightlySummary) -> None:
     # Plain echo: one line per day, never wrapped at the terminal width.
     typer.echo(
         f"{summary.as_of}: {stages}; snapshot {summary.snapshot_id}, published "
-        f"{summary.published_snapshot_id}"
+        f"{summary.published_snapshot_id}" + (" DEGRADED" if summary.degraded else "")
     )
+    for reason in summary.degraded:
+        typer.echo(f"  degraded: {reason}")
 
 
 def _skipped_note(summaries: list[NightlySummary]) -> None:
@@ -77,14 +79,28 @@ def nightly(
     wait: int = typer.Option(
         1800, "--wait", help="Seconds to wait for another run on this TWIN_HOME."
     ),
+    allow_partial: bool = typer.Option(
+        False,
+        "--allow-partial",
+        help="Build the snapshot even when a required source is missing or stale for the day "
+        "(marked degraded, with the reasons).",
+    ),
 ) -> None:
-    """Run the nightly: ingest, validate, rebuild, report, publish (publish only if all succeed)."""
+    """Run the nightly: ingest, validate, rebuild, report, publish (publish only if all succeed).
+
+    It stops before the rebuild (exit 2, plant.duckdb untouched) when a required source is
+    missing or stale for the day, and without --as-of when the newest data is older than
+    yesterday.
+    """
     _prefect_defaults()
     from flows.nightly import nightly as nightly_flow
     from flows.params import NightlyParams
 
     params = NightlyParams(
-        as_of=_day(as_of, "--as-of") if as_of else None, sites=site, lock_wait_s=wait
+        as_of=_day(as_of, "--as-of") if as_of else None,
+        sites=site,
+        lock_wait_s=wait,
+        allow_partial=allow_partial,
     )
     summary: NightlySummary = _run_flow(nightly_flow, params)
     _print_nightly(summary)
@@ -100,6 +116,9 @@ def backfill(
     wait: int = typer.Option(
         1800, "--wait", help="Seconds to wait for another run on this TWIN_HOME."
     ),
+    allow_partial: bool = typer.Option(
+        False, "--allow-partial", help="As in `twin nightly`: build degraded days anyway."
+    ),
 ) -> None:
     """Run the nightly for each day from --start to --end, in order; stop at the first failure."""
     _prefect_defaults()
@@ -107,7 +126,11 @@ def backfill(
     from flows.params import BackfillParams
 
     params = BackfillParams(
-        start=_day(start, "--start"), end=_day(end, "--end"), sites=site, lock_wait_s=wait
+        start=_day(start, "--start"),
+        end=_day(end, "--end"),
+        sites=site,
+        lock_wait_s=wait,
+        allow_partial=allow_partial,
     )
     done: list[NightlySummary] = _run_flow(backfill_flow, params)
     for summary in done:

@@ -39,7 +39,10 @@ def _print_rules() -> None:
 @friendly
 def validate(
     as_of: str | None = typer.Option(
-        None, "--as-of", help="Plant day YYYY-MM-DD freshness is judged against; default today."
+        None,
+        "--as-of",
+        help="Plant day YYYY-MM-DD freshness is judged against; default: yesterday in the plant "
+        "timezone, the nightly's default day.",
     ),
     batch: str | None = typer.Option(
         None, "--batch", help="Validate (again) only this ingest batch; default every pending one."
@@ -55,7 +58,10 @@ def validate(
     if rules:
         _print_rules()
         return
-    day = _day(as_of)
+    from twin_core.sim.calendar import default_as_of
+
+    settings = get_settings()
+    day = _day(as_of) or default_as_of(settings.timezone)
     # GX is imported here, not at CLI start-up: it takes seconds to import.
     from twin_core.validation import (
         BatchNotReady,
@@ -64,7 +70,6 @@ def validate(
         validate_pending,
     )
 
-    settings = get_settings()
     try:
         results = (
             [validate_batch(settings, batch, as_of=day)]

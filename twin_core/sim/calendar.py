@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-__all__ = ["day_end_utc", "day_start_utc", "local_day", "plant_days", "split_by_day"]
+__all__ = [
+    "day_end_utc",
+    "day_start_utc",
+    "default_as_of",
+    "local_day",
+    "plant_days",
+    "split_by_day",
+]
 
 
 def day_start_utc(day: date, tz: str) -> datetime:
@@ -27,6 +34,16 @@ def day_start_utc(day: date, tz: str) -> datetime:
 def day_end_utc(day: date, tz: str) -> datetime:
     """The end (exclusive) of a plant day, as naive UTC: the start of the next day."""
     return day_start_utc(day + timedelta(days=1), tz)
+
+
+def default_as_of(timezone: str, scheduled: datetime | None = None) -> date:
+    """The plant day a nightly describes by default: the day before its scheduled start (now
+    when not scheduled), in the plant's timezone (a run scheduled for 02:30 covers yesterday,
+    even if it starts late)."""
+    when = scheduled or datetime.now(UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
 
 
 def plant_days(first: date, last: date, tz: str) -> pl.DataFrame:
