@@ -6,6 +6,7 @@ select
     m.name as material_name,
     m.unit,
     m.supplier_id,
+    m.unit_cost,
 from core.bom as b
 left join core.materials as m using (material_id)
 order by b.product_id, b.material_id

@@ -342,7 +342,8 @@ def test_spc_violation_gets_a_quality_item(
     warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
 ) -> None:
     """A recent point beyond the limits asks to find the cause and (with no lots_to_hold
-    table to list holds) to hold the lot."""
+    table to list holds) to hold the lot. Without lot sizes and spec limits the parts at risk
+    are not known, so it is priority 2 (priority 1 needs a loss inside the horizon)."""
     warehouse.execute("drop view if exists twin.lots_to_hold")
     warehouse.execute("drop table if exists history.lots_to_hold")
     insert(
@@ -360,7 +361,7 @@ def test_spc_violation_gets_a_quality_item(
     )
     items = _of(compute_instructions(load()), "quality")
     expected = [
-        (1, "Find the special cause on P1 diameter and hold lots LOT9 until it is cleared.")
+        (2, "Find the special cause on P1 diameter and hold lots LOT9 until it is cleared.")
     ]
     assert [(i.priority, i.action) for i in items] == expected
 
@@ -454,13 +455,14 @@ def _hold(lot: str, reason: str, flagged: datetime = datetime(2026, 3, 9, 8)) ->
 def test_lots_with_a_control_rule_firing_are_held_in_one_item(
     warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
 ) -> None:
-    """Lots of one product, machine and reason are held together, priority 1."""
+    """Lots of one product, machine and reason are held together; with no lot sizes or spec
+    limits their parts at risk are unknown: priority 2."""
     warehouse.execute(LOTS_TO_HOLD_DDL)
     insert("history.lots_to_hold", [_hold("LOT5", "spc_violation"), _hold("LOT6", "spc_violation")])
     items = _of(compute_instructions(load()), "quality")
     expected = [
         (
-            1,
+            2,
             "Hold 2 lot(s) of P1 from machine M1 (LOT5, LOT6) and re-inspect diameter before release: a control rule fired on it.",
         )
     ]
@@ -491,7 +493,8 @@ def test_sensor_drift_lots_without_a_significant_link_get_a_sample_reinspection(
 def test_sensor_drift_lots_with_a_significant_link_are_held(
     warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
 ) -> None:
-    """Drift whose link to a characteristic is significant holds the lots, priority 1."""
+    """Drift whose link to a characteristic is significant holds the lots, in the one item of
+    the drifting machine (its root cause); parts at risk unknown here: priority 2."""
     warehouse.execute(LOTS_TO_HOLD_DDL)
     warehouse.execute(QUALITY_DRIFT_DDL)
     insert("history.lots_to_hold", [_hold("LOT5", "sensor_drift")])
@@ -507,11 +510,9 @@ def test_sensor_drift_lots_with_a_significant_link_are_held(
             }
         ],
     )
-    holds = [
-        i for i in _of(compute_instructions(load()), "quality") if i.entity_type.startswith("lot")
-    ]
-    assert [(i.priority, i.action.split(" (")[0]) for i in holds] == [
-        (1, "Hold 1 lot(s) of P1 from machine M1")
+    holds = [i for i in _of(compute_instructions(load()), "quality") if "Hold" in i.action]
+    assert [(i.priority, i.entity_id, i.action.split(" (")[0]) for i in holds] == [
+        (2, "M1", "Hold 1 lot(s) of P1 from machine M1")
     ]
 
 

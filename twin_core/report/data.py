@@ -44,10 +44,11 @@ HISTORY_TABLES = (
     "revision_flags",
     "quality_drift",
     "attribute_limits",
+    "machine_reliability",
 )
 
 # Dated reads from sql/report: how far back each looks (days before the as-of day ends).
-LOOKBACK_DAYS = {"defect_pareto": 30, "recent_feedback": 30}
+LOOKBACK_DAYS = {"defect_pareto": 30, "recent_feedback": 30, "lot_quantities": 30}
 CORE_QUERIES = (
     "machines",
     "products",
@@ -57,6 +58,7 @@ CORE_QUERIES = (
     "planned_stops",
     "open_purchase_orders",
     "lot_means",
+    "lot_quantities",
     "machine_characteristics",
     "defect_pareto",
     "recent_feedback",

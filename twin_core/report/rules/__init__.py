@@ -34,18 +34,10 @@ RULES: dict[str, Callable[[ReportData], list[Instruction]]] = {
 }
 
 
-def _order(i: Instruction) -> tuple[int, int, float, str, str, str]:
-    return (
-        DEPARTMENTS.index(i.department),
-        i.priority,
-        -i.score,
-        i.line_id or "",
-        i.entity_id,
-        i.action,
-    )
-
-
 def compute_instructions(data: ReportData) -> list[Instruction]:
-    """Every department's instructions for the snapshot, in reading order."""
+    """Every department's instructions for the snapshot, prioritised by the loss each
+    prevents (twin_core.report.triage), in reading order."""
+    from twin_core.report.triage import triage
+
     items = [i for department in DEPARTMENTS for i in RULES[department](data)]
-    return sorted(items, key=_order)
+    return triage(items, data.snapshot.as_of, data.snapshot.horizon_days)

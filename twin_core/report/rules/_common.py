@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from statistics import NormalDist
 from typing import Any
 
 import polars as pl
@@ -34,8 +35,28 @@ class Instruction:
     source: str = ""
     # Orders instructions of equal priority (bigger first); not stored.
     score: float = 0.0
+    # What the rule is (stable across nights: part of instruction_key) and whether it asks
+    # for an action or is a note to watch.
+    kind: str = ""
+    mode: str = "action"
+    # The loss the instruction prevents, in the plant's own units (loss_unit), the plant day
+    # it falls on (None: not inside the horizon, or not quantified), and in money where unit
+    # costs exist (core.materials.unit_cost).
+    loss: float | None = None
+    loss_unit: str | None = None
+    loss_day: date | None = None
+    loss_cost: float | None = None
+    # The root cause the instruction answers ("machine:L2-M2", "line:L3", ...); items of
+    # different departments with the same cause share it. Set by the rule or by triage.
+    cause_id: str | None = None
+    # Night-to-night tracking (set by twin_core.report.triage.track).
+    instruction_key: str = ""
+    state: str | None = None
+    first_seen: date | None = None
+    nights_open: int | None = None
 
     def as_row(self) -> dict[str, Any]:
+        """The columns the scenario tables keep (the nightly's first release)."""
         return {
             "department": self.department,
             "priority": self.priority,
@@ -46,6 +67,23 @@ class Instruction:
             "entity_id": self.entity_id,
             "line_id": self.line_id,
             "source": self.source,
+        }
+
+    def full_row(self) -> dict[str, Any]:
+        """Every stored column of history.instructions (snapshot_id and rank aside)."""
+        return {
+            **self.as_row(),
+            "kind": self.kind,
+            "mode": self.mode,
+            "loss": self.loss,
+            "loss_unit": self.loss_unit,
+            "loss_day": self.loss_day,
+            "loss_cost": self.loss_cost,
+            "cause_id": self.cause_id,
+            "instruction_key": self.instruction_key,
+            "state": self.state,
+            "first_seen": self.first_seen,
+            "nights_open": self.nights_open,
         }
 
 
@@ -273,3 +311,49 @@ def line_outlooks(data: ReportData) -> list[LineOutlook]:
             )
         )
     return sorted(out, key=lambda o: o.line_id)
+
+
+# --- What an instruction's loss is worth (shared by the rules) -----------------------------
+
+
+def material_unit_costs(data: ReportData) -> dict[str, float]:
+    """Unit cost per material (core.materials via the bom read); materials without one absent."""
+    return {
+        str(r["material_id"]): float(r["unit_cost"])
+        for r in records(data.query("bom"))
+        if r.get("unit_cost") is not None
+    }
+
+
+def product_material_costs(data: ReportData) -> dict[str, float]:
+    """Material cost of one unit of each product: sum of qty_per x unit_cost over its bill of
+    materials (a product with a material of unknown cost is absent: its cost is not known)."""
+    total: dict[str, float] = {}
+    unknown: set[str] = set()
+    for r in records(data.query("bom")):
+        product = str(r["product_id"])
+        if r.get("unit_cost") is None or r.get("qty_per") is None:
+            unknown.add(product)
+            continue
+        total[product] = total.get(product, 0.0) + float(r["qty_per"]) * float(r["unit_cost"])
+    return {p: c for p, c in total.items() if p not in unknown}
+
+
+def lot_quantities(data: ReportData) -> dict[str, float]:
+    """Units made per lot over the last 30 days (core.production, good + scrap)."""
+    return {
+        str(r["lot_id"]): float(r["made_qty"] or 0) for r in records(data.query("lot_quantities"))
+    }
+
+
+def out_of_spec_share(
+    mean: float | None, sigma: float | None, lsl: float | None, usl: float | None
+) -> float | None:
+    """Share of parts outside [lsl, usl] for a normal process of this mean and sigma (None:
+    not computable: no sigma or no spec limit)."""
+    if mean is None or sigma is None or not sigma > 0 or (lsl is None and usl is None):
+        return None
+    dist = NormalDist(float(mean), float(sigma))
+    low = dist.cdf(float(lsl)) if lsl is not None else 0.0
+    high = 1.0 - dist.cdf(float(usl)) if usl is not None else 0.0
+    return low + high

@@ -153,6 +153,10 @@ def engineering_instructions(data: ReportData) -> list[Instruction]:
                 if from_table
                 else "history.feedback_insights",
                 float(t.get("rate", 0.0)),
+                kind="review_revision",
+                loss=float(t.get("count", 0) or 0),
+                loss_unit="complaints, returns and warranty claims so far",
+                cause_id=f"revision:{product}@{revision}",
             )
         )
     return items

@@ -10,6 +10,7 @@ history.line_forecast, core.machine_events (planned stops).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from twin_core.report.data import ReportData, day_bounds_utc
 from twin_core.report.rules._common import (
@@ -48,6 +49,29 @@ def failure_risk(health: float | None, limit: date | None, as_of: date, horizon:
     return max(deficit, soon)
 
 
+# Hours a machine that reaches its limit is expected to be down when it has no repair history.
+DEFAULT_REPAIR_H = 8.0
+
+
+def _downtime_loss(
+    mttr_h: Any, limit: date | None, imminent: bool, tomorrow: date, as_of: date, horizon: int
+) -> dict[str, Any]:
+    """Unplanned downtime expected if the machine is not serviced: one repair (its mean time to
+    repair, history.machine_reliability.mttr_h when known, else
+    DEFAULT_REPAIR_H) on its predicted limit date, or tomorrow when it is at its limits."""
+    if limit is None and not imminent:
+        return {"loss": None, "loss_unit": "hours of unplanned downtime", "loss_day": None}
+    day = limit if limit is not None else tomorrow
+    ok = mttr_h is not None and mttr_h == mttr_h and float(mttr_h) > 0
+    hours = float(mttr_h) if ok else DEFAULT_REPAIR_H
+    inside = day <= as_of + timedelta(days=horizon)
+    return {
+        "loss": hours,
+        "loss_unit": "hours of unplanned downtime",
+        "loss_day": day if inside else None,
+    }
+
+
 def _slot(
     stops: list[PlannedStop], machine: str, line: str | None, after: datetime, before: date | None
 ) -> PlannedStop | None:
@@ -70,6 +94,9 @@ def _machine_items(data: ReportData, outlooks: list[LineOutlook]) -> list[Instru
     bottleneck_of = {o.bottleneck: o for o in outlooks if o.bottleneck}
     stops = planned_stops(data)
     after, _ = day_bounds_utc(snap.tomorrow, snap.timezone)
+    mttr = {
+        str(m["machine_id"]): m.get("mttr_h") for m in records(data.table("machine_reliability"))
+    }
     items: list[Instruction] = []
     for r in records(data.table("machine_health")):
         health, limit = r.get("health_score"), r.get("predicted_limit_date")
@@ -141,6 +168,11 @@ def _machine_items(data: ReportData, outlooks: list[LineOutlook]) -> list[Instru
                 line,
                 "history.machine_health, history.line_forecast, core.machine_events",
                 score,
+                kind="service_machine",
+                **_downtime_loss(
+                    mttr.get(machine), limit, imminent, snap.tomorrow, snap.as_of, horizon
+                ),
+                cause_id=f"machine:{machine}",
             )
         )
     return items
@@ -186,6 +218,11 @@ def _short_line_items(
                 o.line_id,
                 "history.line_forecast, history.machine_health, core.machine_events",
                 o.horizon_gap,
+                kind="keep_bottleneck_running",
+                loss=o.gap if o.short else o.net_gap,
+                loss_unit="units short",
+                loss_day=day if (o.gap if o.short else o.net_gap) > 0 else None,
+                cause_id=f"line:{o.line_id}",
             )
         )
     return items
@@ -215,6 +252,8 @@ def _sensor_items(data: ReportData) -> list[Instruction]:
                 sensor,
                 None,
                 "history.sensor_status",
+                kind=f"sensor_{status}",
+                cause_id=f"machine:{machine}",
             )
         )
     return items

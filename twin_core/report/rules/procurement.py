@@ -17,6 +17,7 @@ from twin_core.report.rules._common import (
     Instruction,
     LineOutlook,
     line_outlooks,
+    material_unit_costs,
     num,
     pct,
     records,
@@ -67,6 +68,27 @@ def _supplier_text(data: ReportData, supplier: str | None) -> str:
     )
 
 
+def _stockout_loss(data: ReportData, r: dict[str, Any]) -> dict[str, Any]:
+    """Days the material is projected out of stock inside the horizon (from its stockout date
+    to the horizon's last day) and, with a unit cost, the value of the requirement unmet in
+    them (days x demand_mean_daily x unit_cost)."""
+    stockout = r.get("stockout_date")
+    snap = data.snapshot
+    end = snap.as_of + timedelta(days=snap.horizon_days)
+    if stockout is None or stockout > end:
+        return {"loss": None, "loss_unit": "days out of stock", "loss_day": None}
+    days = float((end - stockout).days + 1)
+    cost = material_unit_costs(data).get(str(r["material_id"]))
+    daily = r.get("demand_mean_daily")
+    money = None if cost is None or daily is None else days * float(daily) * cost
+    return {
+        "loss": days,
+        "loss_unit": "days out of stock",
+        "loss_day": stockout,
+        "loss_cost": money,
+    }
+
+
 def _order_items(
     data: ReportData, uses: dict[str, dict[str, float]], trouble: dict[str, LineOutlook]
 ) -> list[Instruction]:
@@ -112,6 +134,9 @@ def _order_items(
                 line,
                 "history.material_status, history.supplier_performance",
                 -float((by - snap.as_of).days),
+                kind="place_order",
+                **_stockout_loss(data, r),
+                cause_id=f"material:{material}",
             )
         )
     return items
@@ -157,6 +182,9 @@ def _expedite_items(
                 str(po["po_id"]),
                 line,
                 "core.purchase_orders, history.material_status, history.supplier_performance",
+                kind="expedite_po",
+                **_stockout_loss(data, status.get(material) or {"material_id": material}),
+                cause_id=f"material:{material}",
             )
         )
     return items
@@ -189,6 +217,8 @@ def _line_items(
                     line,
                     line,
                     "history.line_forecast, core.work_orders, core.bom",
+                    kind="confirm_line_material",
+                    cause_id=f"line:{line}",
                 )
             )
             continue
@@ -228,6 +258,11 @@ def _line_items(
                 line,
                 "history.line_forecast, history.material_status, core.bom, core.work_orders",
                 extra,
+                kind="secure_line_material" if short else "confirm_line_material",
+                loss=o.net_gap if short else None,
+                loss_unit="units short",
+                loss_day=day if short and o.net_gap > 0 else None,
+                cause_id=f"line:{line}",
             )
         )
     return items
@@ -268,6 +303,9 @@ def _stockout_items(
                 line,
                 "history.material_status, core.purchase_orders",
                 -float((stockout - snap.as_of).days),
+                kind="order_now",
+                **_stockout_loss(data, r),
+                cause_id=f"material:{material}",
             )
         )
     return items

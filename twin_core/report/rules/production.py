@@ -44,6 +44,8 @@ def _tomorrow_item(o: LineOutlook) -> Instruction:
             o.line_id,
             o.line_id,
             SOURCE,
+            kind="use_free_capacity",
+            cause_id=f"line:{o.line_id}",
         )
     if o.short:
         hours = o.hours_for(o.gap)
@@ -82,6 +84,11 @@ def _tomorrow_item(o: LineOutlook) -> Instruction:
             o.line_id,
             SOURCE,
             o.gap,
+            kind="close_gap",
+            loss=o.gap,
+            loss_unit="units short",
+            loss_day=o.day,
+            cause_id=f"line:{o.line_id}",
         )
     if o.gap_p10 > 0:
         return Instruction(
@@ -97,6 +104,11 @@ def _tomorrow_item(o: LineOutlook) -> Instruction:
             o.line_id,
             SOURCE,
             o.gap_p10,
+            kind="protect_output",
+            # A one-in-ten risk, not an expected loss: no loss day.
+            loss=o.gap_p10,
+            loss_unit="units short at p10",
+            cause_id=f"line:{o.line_id}",
         )
     return Instruction(
         "production",
@@ -109,6 +121,8 @@ def _tomorrow_item(o: LineOutlook) -> Instruction:
         o.line_id,
         o.line_id,
         SOURCE,
+        kind="run_to_plan",
+        cause_id=f"line:{o.line_id}",
     )
 
 
@@ -157,6 +171,11 @@ def _horizon_item(o: LineOutlook) -> Instruction | None:
         o.line_id,
         SOURCE,
         o.horizon_gap,
+        kind="build_ahead",
+        loss=o.net_gap,
+        loss_unit="units short",
+        loss_day=first if o.net_gap > 0 else None,
+        cause_id=f"line:{o.line_id}",
     )
 
 
@@ -193,6 +212,11 @@ def _uncovered_items(data: ReportData) -> list[Instruction]:
                 line,
                 "history.uncovered_demand, core.products",
                 qty,
+                kind="plan_work_orders",
+                loss=qty,
+                loss_unit="units of demand without a work order",
+                loss_day=first,
+                cause_id=f"product:{product}",
             )
         )
     return items
