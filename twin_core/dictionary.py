@@ -23,7 +23,10 @@ _COLUMN = re.compile(
 
 # How each warehouse table appears to analysts in plant.duckdb.
 SURFACE: dict[str, str] = {"history": "twin", "quality": "quality", "ingest": "ingest"}
-VIEW_NAME_OVERRIDES = {"history.instructions": "report.instructions"}
+VIEW_NAME_OVERRIDES = {
+    "history.instructions": "report.instructions",
+    "history.instruction_history": "report.instruction_history",
+}
 
 
 @dataclass

@@ -89,6 +89,21 @@ class ValidationSettings(BaseModel):
     )
 
 
+class ReportSettings(BaseModel):
+    """How the plant report presents the instructions (TOML table ``[report]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_items_per_department: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Actions per department on the plant report's front page; the rest are one "
+        "click away on the same page (collapsed) and complete in report.instructions, "
+        "instructions.csv and instructions.md.",
+    )
+
+
 class SourcePolicy(BaseModel):
     """How much of one source a snapshot needs (TOML table ``[coverage.<source>]``)."""
 
@@ -199,6 +214,11 @@ class Settings(BaseSettings):
     validation: ValidationSettings = Field(
         default_factory=ValidationSettings,
         description="Validation severities and batch-level bands (TOML table [validation]).",
+    )
+
+    report: ReportSettings = Field(
+        default_factory=ReportSettings,
+        description="Plant report presentation (TOML table [report]): max_items_per_department.",
     )
 
     coverage: dict[str, SourcePolicy] = Field(

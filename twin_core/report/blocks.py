@@ -91,10 +91,49 @@ def priority_badge(priority: int) -> Html:
     return el("span", f"P{priority}", class_=f"badge p{min(priority, 5)}")
 
 
+def _instruction_rows(items: Sequence[Instruction]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for i in items:
+        loss = ""
+        if i.loss is not None:
+            loss = f"{i.loss:.1f}".removesuffix(".0") + f" {i.loss_unit or ''}"
+            if i.loss_day is not None:
+                loss += f" by {i.loss_day}"
+            if i.loss_cost is not None:
+                loss += f" ({i.loss_cost:.0f} in money)"
+        state = i.state or ""
+        if (i.nights_open or 0) > 1:
+            state += f", {i.nights_open} nights (since {i.first_seen})"
+        rows.append(
+            [
+                Html(priority_badge(i.priority) + (" watch" if i.mode == "watch" else "")),
+                state,
+                cell(i.due_date),
+                Html(el("div", i.action) + el("div", i.reason, class_="reason")),
+                loss,
+                f"{i.entity_type} {i.entity_id}",
+            ]
+        )
+    return rows
+
+
+INSTRUCTION_HEADERS = [
+    "priority",
+    "state",
+    "due",
+    "action and the numbers behind it",
+    "loss prevented",
+    "entity",
+]
+
+
 def instruction_tables(
-    items: list[Instruction], departments: Sequence[str] = DEPARTMENTS
+    items: list[Instruction],
+    departments: Sequence[str] = DEPARTMENTS,
+    max_items: int | None = None,
 ) -> list[Html]:
-    """One table per department, in reading order."""
+    """One table per department, in reading order. With ``max_items`` the first that many
+    actions show; the rest of the department (and its watch notes) sit below, collapsed."""
     out: list[Html] = []
     for department in departments:
         mine = [i for i in items if i.department == department]
@@ -102,22 +141,26 @@ def instruction_tables(
         if not mine:
             out.append(el("p", "Nothing to do.", class_="na"))
             continue
-        rows = [
-            [
-                priority_badge(i.priority),
-                cell(i.due_date),
-                Html(el("div", i.action) + el("div", i.reason, class_="reason")),
-                f"{i.entity_type} {i.entity_id}",
-            ]
-            for i in mine
-        ]
-        out.append(
-            table(
-                ["priority", "due", "action and the numbers behind it", "entity"],
-                rows,
-                caption="Source: history.instructions (tables named in each reason).",
+        caption = "Source: history.instructions (tables named in each reason)."
+        if max_items is None:
+            shown, rest = mine, []
+        else:
+            actions = [i for i in mine if i.mode != "watch"]
+            shown = actions[:max_items]
+            rest = [i for i in mine if i not in shown]
+        out.append(table(INSTRUCTION_HEADERS, _instruction_rows(shown), caption=caption))
+        if rest:
+            out.append(
+                el(
+                    "details",
+                    el(
+                        "summary",
+                        f"{len(rest)} more {department} item(s) (lower priority or watch notes)",
+                    ),
+                    table(INSTRUCTION_HEADERS, _instruction_rows(rest), caption=caption),
+                    class_="more",
+                )
             )
-        )
     return out
 
 

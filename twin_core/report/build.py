@@ -22,13 +22,16 @@ from twin_core.report.data import ReportData, load_report_data, resolve_snapshot
 from twin_core.report.instructions import (
     COLUMNS,
     counts_by_department,
+    history_frame,
     instructions_csv,
     instructions_markdown,
     md_cell,
+    previous_instructions,
     write_instructions,
 )
 from twin_core.report.pages import index_html, quality_html
 from twin_core.report.rules import Instruction, compute_instructions, line_outlooks
+from twin_core.report.triage import track
 from twin_core.settings import Settings
 from twin_core.warehouse import open_warehouse
 
@@ -106,8 +109,14 @@ def report_snapshot(
     """Build the instructions and reports of a snapshot on an open warehouse connection."""
     snap = resolve_snapshot(con, as_of=as_of, snapshot_id=snapshot_id)
     data = load_report_data(con, snap)
-    items = compute_instructions(data)
-    write_instructions(con, snap.snapshot_id, items)
+    previous_id, previous = previous_instructions(con, snap.as_of)
+    items, resolved = track(compute_instructions(data), previous, snap.as_of)
+    write_instructions(
+        con,
+        snap.snapshot_id,
+        items,
+        history_frame(snap.snapshot_id, snap.as_of, items, resolved, previous_id),
+    )
     out = settings.reports_dir / snap.as_of.isoformat()
     title = f"Instructions for {snap.tomorrow} (as of {snap.as_of}, snapshot {snap.snapshot_id})"
     md = instructions_markdown(items, title)
@@ -117,7 +126,10 @@ def report_snapshot(
         "instructions_md": out / "instructions.md",
         "instructions_csv": out / "instructions.csv",
     }
-    _write(paths["index"], index_html(data, items))
+    _write(
+        paths["index"],
+        index_html(data, items, resolved, settings.report.max_items_per_department),
+    )
     _write(paths["quality"], quality_html(data, items, settings.validation_dir, out))
     _write(paths["instructions_md"], md)
     _write(paths["instructions_csv"], instructions_csv(items, snap.snapshot_id))
@@ -128,7 +140,7 @@ def report_snapshot(
         counts=counts_by_department(items),
         summary_markdown=summary_markdown(data, items),
         instructions_markdown=md,
-        instructions=[{c: jsonable(i.as_row()[c]) for c in COLUMNS} for i in items],
+        instructions=[{c: jsonable(i.full_row()[c]) for c in COLUMNS} for i in items],
     )
 
 

@@ -8,12 +8,16 @@ for a snapshot leaves one set of rows.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
+from typing import Any
 
 import duckdb
 import polars as pl
 
 from twin_core.export import csv_text
 from twin_core.report.rules import DEPARTMENTS, Instruction
+from twin_core.report.triage import Previous
+from twin_core.warehouse import fetch_polars
 
 COLUMNS = (
     "department",
@@ -25,6 +29,17 @@ COLUMNS = (
     "entity_id",
     "line_id",
     "source",
+    "kind",
+    "mode",
+    "loss",
+    "loss_unit",
+    "loss_day",
+    "loss_cost",
+    "cause_id",
+    "instruction_key",
+    "state",
+    "first_seen",
+    "nights_open",
 )
 
 
@@ -42,17 +57,134 @@ def instructions_frame(items: list[Instruction], snapshot_id: int) -> pl.DataFra
         "entity_id": pl.String,
         "line_id": pl.String,
         "source": pl.String,
+        "kind": pl.String,
+        "mode": pl.String,
+        "loss": pl.Float64,
+        "loss_unit": pl.String,
+        "loss_day": pl.Date,
+        "loss_cost": pl.Float64,
+        "cause_id": pl.String,
+        "instruction_key": pl.String,
+        "state": pl.String,
+        "first_seen": pl.Date,
+        "nights_open": pl.Int32,
     }
     rows = [
-        {"snapshot_id": snapshot_id, "rank": n, **i.as_row()} for n, i in enumerate(items, start=1)
+        {"snapshot_id": snapshot_id, "rank": n, **i.full_row()}
+        for n, i in enumerate(items, start=1)
     ]
     return pl.DataFrame(rows, schema=schema)
 
 
+def previous_instructions(
+    con: duckdb.DuckDBPyConnection, as_of: date
+) -> tuple[int | None, dict[str, Previous]]:
+    """The instructions of the night before: the latest complete snapshot with an earlier
+    as-of date that has instructions, by key (rows written before keys existed have none)."""
+    row = con.execute(
+        "select s.snapshot_id from history.snapshots s where s.status = 'complete' "
+        "and s.as_of < ? and exists (select 1 from history.instructions i "
+        "where i.snapshot_id = s.snapshot_id) order by s.as_of desc, s.snapshot_id desc limit 1",
+        [as_of],
+    ).fetchone()
+    if row is None:
+        return None, {}
+    frame = fetch_polars(
+        con,
+        "select * from history.instructions where snapshot_id = ? and instruction_key is not null "
+        "order by rank",
+        [row[0]],
+    )
+    out: dict[str, Previous] = {}
+    for r in frame.iter_rows(named=True):
+        out[str(r["instruction_key"])] = Previous(
+            str(r["instruction_key"]),
+            int(r["priority"]),
+            r.get("loss"),
+            r.get("first_seen"),
+            r.get("nights_open"),
+            r,
+        )
+    return int(row[0]), out
+
+
+def history_frame(
+    snapshot_id: int,
+    as_of: date,
+    items: list[Instruction],
+    resolved: list[Previous],
+    previous_id: int | None,
+) -> pl.DataFrame:
+    """Rows of history.instruction_history for one night: its items and the keys resolved."""
+    rows: list[dict[str, Any]] = [
+        {
+            "instruction_key": i.instruction_key,
+            "state": i.state or "new",
+            "department": i.department,
+            "kind": i.kind,
+            "priority": i.priority,
+            "loss": i.loss,
+            "loss_unit": i.loss_unit,
+            "cause_id": i.cause_id,
+            "entity_type": i.entity_type,
+            "entity_id": i.entity_id,
+            "action": i.action,
+            "first_seen": i.first_seen,
+            "nights_open": i.nights_open,
+        }
+        for i in items
+    ]
+    rows += [
+        {
+            "instruction_key": p.instruction_key,
+            "state": "resolved",
+            "department": p.row.get("department"),
+            "kind": p.row.get("kind"),
+            "priority": p.priority,
+            "loss": p.loss,
+            "loss_unit": p.row.get("loss_unit"),
+            "cause_id": p.row.get("cause_id"),
+            "entity_type": p.row.get("entity_type"),
+            "entity_id": p.row.get("entity_id"),
+            "action": p.row.get("action"),
+            "first_seen": p.first_seen,
+            "nights_open": p.nights_open,
+        }
+        for p in resolved
+    ]
+    schema = {
+        "snapshot_id": pl.Int64,
+        "as_of": pl.Date,
+        "instruction_key": pl.String,
+        "state": pl.String,
+        "department": pl.String,
+        "kind": pl.String,
+        "priority": pl.Int32,
+        "loss": pl.Float64,
+        "loss_unit": pl.String,
+        "cause_id": pl.String,
+        "entity_type": pl.String,
+        "entity_id": pl.String,
+        "action": pl.String,
+        "first_seen": pl.Date,
+        "nights_open": pl.Int32,
+        "previous_snapshot_id": pl.Int64,
+    }
+    full = [
+        {"snapshot_id": snapshot_id, "as_of": as_of, **r, "previous_snapshot_id": previous_id}
+        for r in rows
+    ]
+    return pl.DataFrame(full, schema=schema)
+
+
 def write_instructions(
-    con: duckdb.DuckDBPyConnection, snapshot_id: int, items: list[Instruction]
+    con: duckdb.DuckDBPyConnection,
+    snapshot_id: int,
+    items: list[Instruction],
+    history: pl.DataFrame | None = None,
 ) -> int:
-    """Replace the snapshot's rows of history.instructions; return how many were written."""
+    """Replace the snapshot's rows of history.instructions (and, given, of
+    history.instruction_history) in one transaction; return how many instructions were written."""
     frame = instructions_frame(items, snapshot_id)
     con.execute("begin transaction")
     try:
@@ -63,6 +195,19 @@ def write_instructions(
                 con.execute("insert into history.instructions by name select * from _instructions")
             finally:
                 con.unregister("_instructions")
+        if history is not None:
+            con.execute(
+                "delete from history.instruction_history where snapshot_id = ?", [snapshot_id]
+            )
+            if history.height:
+                con.register("_instruction_history", history.to_arrow())
+                try:
+                    con.execute(
+                        "insert into history.instruction_history by name "
+                        "select * from _instruction_history"
+                    )
+                finally:
+                    con.unregister("_instruction_history")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -90,8 +235,19 @@ def md_cell(text: object) -> str:
     )
 
 
+def _loss_text(i: Instruction) -> str:
+    if i.loss is None:
+        return ""
+    text = f"{i.loss:.1f}".removesuffix(".0") + f" {i.loss_unit or ''}".rstrip()
+    if i.loss_day is not None:
+        text += f" by {i.loss_day}"
+    if i.loss_cost is not None:
+        text += f" ({i.loss_cost:.0f} in money)"
+    return text
+
+
 def instructions_markdown(items: list[Instruction], title: str) -> str:
-    """One table per department: priority, due date, action, reason."""
+    """One table per department: priority, state, due date, action, loss, reason."""
     lines = [f"# {title}", ""]
     for department in DEPARTMENTS:
         mine = [i for i in items if i.department == department]
@@ -99,10 +255,17 @@ def instructions_markdown(items: list[Instruction], title: str) -> str:
         if not mine:
             lines += ["Nothing to do.", ""]
             continue
-        lines += ["| # | priority | due | action | reason |", "|---|---|---|---|---|"]
+        lines += [
+            "| # | priority | state | due | action | loss prevented | reason |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for n, i in enumerate(mine, start=1):
+            state = (i.state or "") + (
+                f" ({i.nights_open} nights)" if (i.nights_open or 0) > 1 else ""
+            )
             lines.append(
-                f"| {n} | {i.priority} | {i.due_date or ''} | {md_cell(i.action)} "
+                f"| {n} | {i.priority}{' watch' if i.mode == 'watch' else ''} | {state} "
+                f"| {i.due_date or ''} | {md_cell(i.action)} | {md_cell(_loss_text(i))} "
                 f"| {md_cell(i.reason)} |"
             )
         lines.append("")
@@ -111,5 +274,5 @@ def instructions_markdown(items: list[Instruction], title: str) -> str:
 
 def instructions_csv(items: list[Instruction], snapshot_id: int) -> str:
     """CSV with one row per instruction; text cells are spreadsheet-safe."""
-    rows = [[snapshot_id, *[i.as_row()[c] for c in COLUMNS]] for i in items]
+    rows = [[snapshot_id, *[i.full_row()[c] for c in COLUMNS]] for i in items]
     return csv_text(["snapshot_id", *COLUMNS], rows)

@@ -6,6 +6,7 @@ quality). Both are single self-contained documents.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -22,6 +23,7 @@ from twin_core.report.blocks import (
 from twin_core.report.data import ReportData
 from twin_core.report.html import Html, el, page, table
 from twin_core.report.rules import DEPARTMENTS, Instruction, line_outlooks
+from twin_core.report.triage import Previous
 
 INDEX_LINKS = (
     ("Quality report", "quality.html"),
@@ -82,7 +84,46 @@ def line_table(data: ReportData, items: list[Instruction]) -> Html:
     )
 
 
-def index_html(data: ReportData, items: list[Instruction]) -> str:
+def changes_section(items: list[Instruction], resolved: Sequence[Previous]) -> list[Html]:
+    """New today and resolved since the night before, first on the page."""
+    new = [i for i in items if i.state == "new" and i.mode != "watch"]
+    escalated = [i for i in items if i.state == "escalated"]
+    out: list[Html] = [el("h2", "Since yesterday")]
+    if not any(i.state in ("open", "escalated") for i in items) and not resolved:
+        out.append(el("p", "First night tracked: every item is new.", class_="note"))
+    rows = (
+        [["new", i.department, f"P{i.priority}", i.action] for i in new]
+        + [["escalated", i.department, f"P{i.priority}", i.action] for i in escalated]
+        + [
+            [
+                "resolved",
+                str(p.row.get("department") or ""),
+                f"P{p.priority}",
+                str(p.row.get("action") or ""),
+            ]
+            for p in resolved
+        ]
+    )
+    if rows:
+        out.append(
+            table(
+                ["state", "department", "priority", "instruction"],
+                rows,
+                caption="Source: history.instruction_history (state against the previous "
+                "night's instructions, by instruction_key).",
+            )
+        )
+    else:
+        out.append(el("p", "No new, escalated or resolved items.", class_="na"))
+    return out
+
+
+def index_html(
+    data: ReportData,
+    items: list[Instruction],
+    resolved: Sequence[Previous] = (),
+    max_items: int = 5,
+) -> str:
     counts = {d: sum(1 for i in items if i.department == d) for d in DEPARTMENTS}
     outlooks = line_outlooks(data)
     urgent = sum(1 for i in items if i.priority == 1)
@@ -96,11 +137,19 @@ def index_html(data: ReportData, items: list[Instruction]) -> str:
                 *[(f"{d} items", n) for d, n in counts.items()],
             ]
         ),
+        *changes_section(items, resolved),
         el("h2", "Lines: will they make the required output?"),
         line_table(data, items),
         _grid(figures.line_fans(data)),
         el("h2", "Tomorrow's instructions"),
-        *instruction_tables(items),
+        el(
+            "p",
+            f"At most {max_items} actions per department here ([report] "
+            "max_items_per_department); the rest are under each list, and every item is in "
+            "report.instructions, instructions.csv and instructions.md.",
+            class_="note",
+        ),
+        *instruction_tables(items, max_items=max_items),
         el("h2", "Machines"),
         _grid(figures.oee_figures(data)),
         el("h3", "Machine health"),

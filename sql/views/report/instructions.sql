@@ -13,6 +13,17 @@ select
     entity_id,
     line_id,
     source,
+    kind,
+    mode,
+    loss,
+    loss_unit,
+    loss_day,
+    loss_cost,
+    cause_id,
+    instruction_key,
+    state,
+    first_seen,
+    nights_open,
 from history.instructions
 where snapshot_id = twin.current_snapshot()
 order by rank
