@@ -352,10 +352,22 @@ def violations(points: pl.LazyFrame, rules: RuleConfig) -> pl.LazyFrame:
     limit_only = enabled.filter(pl.col("rule").is_in(sorted(LIMIT_RULES)))
     location = points.filter(pl.col("kind") == "location")
     attribute = pl.col("chart").is_in(ATTRIBUTE_CHARTS)
+    # Both passes read the same configuration (the Nelson 8 reading only matters to the first:
+    # attribute charts are checked with rule 1 alone).
     variables = flag_rules(
-        location.filter(~attribute), by=SERIES, order="position", enabled=enabled
+        location.filter(~attribute),
+        by=SERIES,
+        order="position",
+        enabled=enabled,
+        nelson8=rules.nelson8,
     )
-    counts = flag_rules(location.filter(attribute), by=SERIES, order="position", enabled=limit_only)
+    counts = flag_rules(
+        location.filter(attribute),
+        by=SERIES,
+        order="position",
+        enabled=limit_only,
+        nelson8=rules.nelson8,
+    )
     beyond = (pl.col("value") > pl.col("ucl")) | (pl.col("value") < pl.col("lcl"))
     dispersion = points.filter((pl.col("kind") == "dispersion") & beyond).join(
         enabled.filter(pl.col("rule").is_in(sorted(LIMIT_RULES))), on=SERIES
