@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from twin_core.contracts import SOURCES, render_layer_sql
+from twin_core.contracts import RETYPED, SOURCES, render_layer_sql
 from twin_core.warehouse import (
     SCHEMA_DIR,
     WarehouseError,
@@ -45,9 +45,33 @@ def test_schema_applied_twice_leaves_it_unchanged(tmp_path: Path) -> None:
 
 
 def test_generated_layer_files_match_the_contracts() -> None:
-    """sql/schema raw and core files are exactly what the contracts generate."""
-    assert (SCHEMA_DIR / "030_raw.sql").read_text() == render_layer_sql("raw")
-    assert (SCHEMA_DIR / "035_core.sql").read_text() == render_layer_sql("core")
+    """sql/schema raw and core files are exactly what the contracts generate, with the types
+    of columns a later migration retyped as they were when the files were applied."""
+    assert (SCHEMA_DIR / "030_raw.sql").read_text() == render_layer_sql(
+        "raw", as_first_applied=True
+    )
+    assert (SCHEMA_DIR / "035_core.sql").read_text() == render_layer_sql(
+        "core", as_first_applied=True
+    )
+
+
+def test_migrated_layers_have_the_contract_types(mem_db: duckdb.DuckDBPyConnection) -> None:
+    """After every migration each contract column of raw.<name> and core.<name> has the
+    contract's current type, and every retyped column names a migration that exists."""
+    for (source, column), (_, migration) in RETYPED.items():
+        assert column in SOURCES[source].column_names
+        assert (SCHEMA_DIR / f"{migration}.sql").exists(), migration
+    for name, src in SOURCES.items():
+        for layer in ("raw", "core"):
+            got = dict(
+                mem_db.execute(
+                    "select column_name, data_type from duckdb_columns() "
+                    "where schema_name = ? and table_name = ?",
+                    [layer, name],
+                ).fetchall()
+            )
+            for col in src.columns:
+                assert got[col.name] == col.type, (layer, name, col.name)
 
 
 def test_every_source_has_a_raw_and_a_core_table(mem_db: duckdb.DuckDBPyConnection) -> None:

@@ -429,7 +429,13 @@ SOURCES: dict[str, Source] = {
                 _ts("ts"),
                 _id("product_id", references=("products", "product_id")),
                 _id("line_id"),
-                Column(name="inspected_qty", type="BIGINT", min=1),
+                Column(
+                    name="inspected_qty",
+                    type="DOUBLE",
+                    min=1,
+                    description="Units inspected; u charts take any size (areas, lengths, "
+                    "weights: 9.5 units of cloth), p and np charts whole units only.",
+                ),
                 _text("defect_code"),
                 Column(name="defect_qty", type="BIGINT", min=0),
             ),
@@ -438,6 +444,13 @@ SOURCES: dict[str, Source] = {
                     name="defects_within_inspected",
                     predicate="defect_qty <= inspected_qty",
                     description="defect_qty does not exceed inspected_qty",
+                ),
+                RowRule(
+                    name="inspected_whole_units",
+                    predicate="inspected_qty = floor(inspected_qty)",
+                    description="inspected_qty is a whole number of units: each defect code's "
+                    "chart is a p or np chart of defective units, which needs whole counts "
+                    "(a fractional size such as 9.5 units of cloth fits only a u chart)",
                 ),
             ),
         ),
@@ -482,14 +495,31 @@ def get_source(name: str) -> Source:
         raise KeyError(f"unknown source {name!r}; known: {', '.join(SOURCES)}") from None
 
 
-def table_ddl(source: Source, layer: Literal["raw", "core"]) -> str:
+# Contract columns whose type a later migration changed: (source, column) -> (the type 030_raw
+# and 035_core were generated with, the migration that changed it). Those two files are
+# applied migrations and stay as they were; the warehouse after every migration has the
+# contract's current types (tests/test_warehouse.py checks both).
+RETYPED: dict[tuple[str, str], tuple[str, str]] = {
+    ("defects", "inspected_qty"): ("BIGINT", "094_inspected_qty_double"),
+}
+
+
+def table_ddl(
+    source: Source, layer: Literal["raw", "core"], *, as_first_applied: bool = False
+) -> str:
     """``create table`` for a source's raw or core table.
 
     Both hold the typed contract columns and the row's provenance. Raw also keeps the
     extra columns a file carried beyond the contract (``_extra``, JSON text: schema
     drift is kept, never dropped) and when it was ingested.
     """
-    cols = [f"    {c.name} {c.type}" for c in source.columns]
+
+    def col_type(c: Column) -> str:
+        if as_first_applied and (source.name, c.name) in RETYPED:
+            return RETYPED[(source.name, c.name)][0]
+        return c.type
+
+    cols = [f"    {c.name} {col_type(c)}" for c in source.columns]
     cols += [
         "    _batch_id VARCHAR not null",
         "    _file VARCHAR not null",
@@ -501,12 +531,19 @@ def table_ddl(source: Source, layer: Literal["raw", "core"]) -> str:
     return f"create table if not exists {layer}.{source.name} (\n{body}\n);"
 
 
-def render_layer_sql(layer: Literal["raw", "core"]) -> str:
-    """The schema file for a layer, generated from the contracts (a test keeps the file
-    in ``sql/schema`` equal to this)."""
+def render_layer_sql(layer: Literal["raw", "core"], *, as_first_applied: bool = False) -> str:
+    """The schema file for a layer, generated from the contracts. ``as_first_applied``: with
+    the types of columns a later migration retyped (``RETYPED``) as they were, which is what
+    the file in ``sql/schema`` holds (a test keeps the two equal)."""
     what = {
         "raw": "Raw layer: every row ingest read and could type, with provenance; by batch.",
         "core": "Core layer: validated rows, one per contract key (later rows replace earlier).",
     }[layer]
     head = f"-- {what}\n-- Generated from twin_core/contracts.py by `twin contracts --ddl {layer}`; do not edit.\n"
-    return head + "\n\n".join(table_ddl(s, layer) for s in SOURCES.values()) + "\n"
+    return (
+        head
+        + "\n\n".join(
+            table_ddl(s, layer, as_first_applied=as_first_applied) for s in SOURCES.values()
+        )
+        + "\n"
+    )

@@ -176,8 +176,9 @@ class Settings(BaseSettings):
     )
     spc_rules: RuleConfig = Field(
         default_factory=RuleConfig,
-        description="SPC run rules (TOML table ``[spc_rules]``): ``default`` rule set (WE1-WE4) "
-        "and ``overrides`` per product (and characteristic); see twin_core/sim/spc_rules.py.",
+        description="SPC run rules (TOML table ``[spc_rules]``): ``default`` rule set (WE1-WE4), "
+        "``overrides`` per product (and characteristic), and ``nelson8`` (both_sides, Nelson "
+        "1984, or either_side, Minitab); see twin_core/sim/spc_rules.py.",
     )
     service_level_default: float = Field(
         default=0.95, gt=0, lt=1, description="Service level for materials that state none."

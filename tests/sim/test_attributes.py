@@ -17,7 +17,7 @@ from twin_core.sim.spc_rules import RuleConfig
 T0 = datetime(2026, 3, 2, 6, 0)
 
 
-def _defects(rows: list[tuple[str, int, str, int]]) -> pl.LazyFrame:
+def _defects(rows: list[tuple[str, float, str, int]]) -> pl.LazyFrame:
     """(lot_id, inspected_qty, defect_code, defect_qty), lots an hour apart in first-seen order."""
     order = list(dict.fromkeys(r[0] for r in rows))
     return pl.LazyFrame(
@@ -30,7 +30,7 @@ def _defects(rows: list[tuple[str, int, str, int]]) -> pl.LazyFrame:
             "ts": pl.Datetime,
             "product_id": pl.String,
             "line_id": pl.String,
-            "inspected_qty": pl.Int64,
+            "inspected_qty": pl.Float64,
             "defect_code": pl.String,
             "defect_qty": pl.Int64,
         },
@@ -133,3 +133,57 @@ def test_defect_spike_after_the_baseline_is_a_violation() -> None:
         }
     )
     assert_frame_equal(got.select(expected.columns), expected)
+
+
+# R qcc's data set dyedcloth (qcc's data/dyedcloth.txt, from Montgomery, Introduction to
+# Statistical Quality Control, 2nd ed., pp. 183-184): nonconformities x on ten rolls of dyed
+# cloth of `size` inspection units of 50 square metres each.
+DYEDCLOTH_X = [14, 12, 20, 11, 7, 10, 21, 16, 19, 23]
+DYEDCLOTH_SIZE = [10.0, 8.0, 13.0, 10.0, 9.5, 10.0, 12.0, 10.5, 12.0, 12.5]
+
+
+def test_u_chart_keeps_fractional_sizes_exact() -> None:
+    """qcc's u chart of dyedcloth: centre sum(x)/sum(size) = 153/107.5 and, for roll 5
+    (9.5 units), UCL 1.42326 + 3 sqrt(1.42326/9.5) = 2.5844. Truncating the sizes to whole
+    units (9.5 -> 9, 10.5 -> 10: centre 153/106) gave 2.6448 there."""
+    rows = [
+        (f"R{i + 1:02d}", n, "flaw", x)
+        for i, (n, x) in enumerate(zip(DYEDCLOTH_SIZE, DYEDCLOTH_X, strict=True))
+    ]
+    groups = attr.attribute_subgroups(_defects(rows))
+    lim = _limits(_defects(rows))
+    u = lim["defects:all"]
+    assert u["chart"] == "u"
+    assert u["limit_method"] == "3-sigma"
+    ubar = sum(DYEDCLOTH_X) / sum(DYEDCLOTH_SIZE)
+    assert u["center"] == pytest.approx(ubar, rel=1e-12)
+    points = attr.attribute_points(groups, 25).filter(pl.col("characteristic") == "defects:all")
+    got = points.sort("position").collect()
+    assert got["ucl"].to_list() == pytest.approx(
+        [ubar + 3 * math.sqrt(ubar / n) for n in DYEDCLOTH_SIZE], rel=1e-12
+    )
+    assert got["ucl"][4] == pytest.approx(2.5844, abs=5e-5)
+    assert got["value"][4] == pytest.approx(7 / 9.5, rel=1e-12)
+    # The p chart of the code cannot take a fractional size: those rolls are not on it.
+    per_code = groups.filter(pl.col("characteristic") == "defect:flaw").collect()
+    assert sorted(per_code["lot_id"].to_list()) == [
+        f"R{i + 1:02d}" for i, n in enumerate(DYEDCLOTH_SIZE) if n == int(n)
+    ]
+
+
+def test_u_chart_probability_limits_take_the_exact_size() -> None:
+    """A rare count on a fractional size: the Poisson mean is n r with n exact (2.5 units at
+    r = 0.1 -> mean 0.25), not the rounded size."""
+    from scipy.stats import poisson
+
+    rows = [("A", 2.5, "pit", 0), ("B", 3.0, "pit", 1), ("C", 4.0, "pit", 0)]
+    groups = attr.attribute_subgroups(_defects(rows))
+    got = (
+        attr.attribute_points(groups, 25)
+        .filter(pl.col("characteristic") == "defects:all")
+        .sort("position")
+        .collect()
+    )
+    rate = 1 / 9.5
+    assert got["chart"][0] == "u"
+    assert got["ucl"][0] == pytest.approx(poisson.isf(attr.TAIL, 2.5 * rate) / 2.5, rel=1e-12)

@@ -204,3 +204,84 @@ def test_unknown_rule_name_is_refused() -> None:
     """A misspelt rule in the configuration is an error naming it, not a silently unused rule."""
     with pytest.raises(ValueError, match="WE5"):
         RuleConfig(default=("WE5",))  # type: ignore[arg-type]
+
+
+def test_xbar_centre_is_size_weighted_as_qcc() -> None:
+    """Variable subgroup sizes: the X-bar centre is sum(n_i xbar_i) / sum(n_i) (Montgomery eq.
+    6.30; qcc's stats.xbar). qcc's own test data (tests/testthat/test-spc.xbar.R): subgroups
+    (2, 4, 6, 8), (1, 5), (3, 6, 9) have centre 44/9, and UWAVE-R sigma 3.334735 (qcc uses
+    exact d2; the twin the printed table, hence qcc's own 5e-4 tolerance). The plain mean of
+    the means, (5 + 3 + 6) / 3 = 4.667, was the old answer."""
+    lots = [[2.0, 4.0, 6.0, 8.0], [1.0, 5.0], [3.0, 6.0, 9.0]]
+    lim = _limits(lots)
+    assert lim["chart"] == "Xbar-R"
+    assert lim["center"] == pytest.approx(44 / 9, rel=1e-12)
+    assert lim["sigma"] == pytest.approx(3.334735, rel=5e-4)
+    points = spc.chart_points(
+        spc.subgroups(_inspections(lots)),
+        spc.control_limits(spc.subgroups(_inspections(lots)), 25),
+        25,
+    ).collect()
+    xbar = points.filter(pl.col("kind") == "location")
+    assert xbar["center"].to_list() == pytest.approx([44 / 9] * 3, rel=1e-12)
+
+
+def _qcc_s_chart(groups: list[list[float]]) -> dict[str, object]:
+    """qcc's X-bar / S chart with variable sizes, from its definitions (R/spc.xbar.R and
+    R/spc.s.R): centre sum(n xbar) / sum(n); sigma UWAVE-SD = mean(S_i / c4(n_i)); X-bar
+    limits centre +- 3 sigma / sqrt(n_i); S centre sum(n S) / sum(n); S limits that centre
+    +- 3 sigma sqrt(1 - c4(n_i)^2), the lower one clipped at 0."""
+    import numpy as np
+
+    n = np.array([len(g) for g in groups], dtype=float)
+    xbar = np.array([np.mean(g) for g in groups])
+    s = np.array([np.std(g, ddof=1) for g in groups])
+    c4 = np.array([spc.c4(len(g)) for g in groups])
+    center = float((n * xbar).sum() / n.sum())
+    sigma = float((s / c4).mean())
+    s_center = float((n * s).sum() / n.sum())
+    half_s = 3 * sigma * np.sqrt(1 - c4**2)
+    return {
+        "center": center,
+        "sigma": sigma,
+        "xbar_lcl": center - 3 * sigma / np.sqrt(n),
+        "xbar_ucl": center + 3 * sigma / np.sqrt(n),
+        "s_center": s_center,
+        "s_lcl": np.maximum(s_center - half_s, 0.0),
+        "s_ucl": s_center + half_s,
+    }
+
+
+def test_xbar_s_with_variable_sizes_matches_qcc() -> None:
+    """An X-bar / S series (sizes 11 to 15) with variable sizes: centre, sigma, and both
+    charts' limits at each subgroup's own size are qcc's (stats.xbar, sd.xbar UWAVE-SD,
+    limits.xbar, stats.S, limits.S), and with one size they reduce to A3 Sbar, B3 Sbar and
+    B4 Sbar."""
+    import numpy as np
+
+    rng = np.random.default_rng(20)
+    sizes = [11, 15, 12, 15, 13, 11, 14, 15, 12, 15, 15, 13]
+    groups = [[float(v) for v in rng.normal(10.0, 0.2, k).round(3)] for k in sizes]
+    expected = _qcc_s_chart(groups)
+    lim = _limits(groups)
+    assert lim["chart"] == "Xbar-S"
+    assert lim["center"] == pytest.approx(expected["center"], rel=1e-12)
+    assert lim["sigma"] == pytest.approx(expected["sigma"], rel=1e-12)
+    assert lim["range_center"] == pytest.approx(expected["s_center"], rel=1e-12)
+    subgroups = spc.subgroups(_inspections(groups))
+    pts = spc.chart_points(subgroups, spc.control_limits(subgroups, 25), 25).collect()
+    loc = pts.filter(pl.col("kind") == "location").sort("position")
+    disp = pts.filter(pl.col("kind") == "dispersion").sort("position")
+    assert loc["lcl"].to_list() == pytest.approx(list(expected["xbar_lcl"]), rel=1e-12)
+    assert loc["ucl"].to_list() == pytest.approx(list(expected["xbar_ucl"]), rel=1e-12)
+    assert disp["center"].to_list() == pytest.approx([expected["s_center"]] * 12, rel=1e-12)
+    assert disp["lcl"].to_list() == pytest.approx(list(expected["s_lcl"]), rel=1e-12)
+    assert disp["ucl"].to_list() == pytest.approx(list(expected["s_ucl"]), rel=1e-12)
+    # One size: the printed-factor forms A3 Sbar, B3 Sbar, B4 Sbar.
+    same = [g[:11] for g in groups]
+    one = _limits(same)
+    sbar = float(np.mean([np.std(g, ddof=1) for g in same]))
+    assert one["range_center"] == pytest.approx(sbar, rel=1e-12)
+    assert one["ucl"] - one["center"] == pytest.approx(spc.a3(11) * sbar, rel=1e-12)
+    assert one["range_lcl"] == pytest.approx(spc.b3(11) * sbar, rel=1e-12)
+    assert one["range_ucl"] == pytest.approx(spc.b4(11) * sbar, rel=1e-12)

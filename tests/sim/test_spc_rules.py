@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from twin_core.sim.spc_rules import RULES, flag_rules, flagged_positions
+from twin_core.sim.spc_rules import RULES, RuleConfig, flag_rules, flagged_positions
 
 # reference-cases.md, "Control-chart rules": unit series (centre 0, sigma 1, limits +-3).
 REFERENCE = [
@@ -56,10 +56,99 @@ def test_unknown_rule_is_an_error() -> None:
         flagged_positions([0.0], "WE9")
 
 
-# A plain-Python statement of each rule, written from the table in the module docstring.
-def _naive(z: list[float], rule: str) -> list[int]:
+def test_two_of_three_needs_three_points() -> None:
+    """Nelson (1984): "2 out of 3 points in a row" is a window of 3. Two points beyond 2 sigma
+    opening a series fire nothing until the third point exists, and then fire on it if it
+    completes the pattern (it is beyond 2 sigma itself)."""
+    for rule in ("WE2", "NELSON5"):
+        assert flagged_positions([2.5, 2.6], rule) == []
+        assert flagged_positions([-2.5, -2.6], rule) == []
+        assert flagged_positions([2.5, 2.6, 0.0], rule) == []
+        assert flagged_positions([2.5, 2.6, 2.1], rule) == [3]
+
+
+def test_four_of_five_needs_five_points() -> None:
+    """Nelson (1984): "4 out of 5 points in a row" is a window of 5: four points beyond 1
+    sigma opening a series fire nothing before the fifth point."""
+    for rule in ("WE3", "NELSON6"):
+        assert flagged_positions([1.5, 1.6, 1.7, 1.8], rule) == []
+        assert flagged_positions([-1.5, -1.6, -1.7, -1.8], rule) == []
+        assert flagged_positions([1.5, 1.6, 1.7, 1.8, 0.0], rule) == []
+        assert flagged_positions([1.5, 1.6, 1.7, 1.8, 1.2], rule) == [5]
+
+
+def test_exactly_one_sigma_is_within() -> None:
+    """|z| = 1 is inside zone C ("within 1 sigma"): 15 points at +-1 make Nelson 7, and never
+    count as beyond 1 sigma for WE3 / Nelson 6 / Nelson 8."""
+    ones = [1.0, -1.0] * 8
+    assert flagged_positions(ones, "NELSON7") == [15, 16]
+    assert flagged_positions(ones, "NELSON8") == []
+    assert flagged_positions(ones, "NELSON8", nelson8="either_side") == []
+    assert flagged_positions([1.0] * 6, "WE3") == []
+    # Just beyond: 1 + 1e-9 breaks the run of 15 within.
+    assert flagged_positions([0.5] * 14 + [1.0 + 1e-9], "NELSON7") == []
+
+
+def test_nelson8_needs_both_sides_by_default() -> None:
+    """Nelson (1984): "8 points in a row on both sides of the centre line with none in zone
+    C". Eight points beyond 1 sigma all above are not Nelson 8 (they are WE3, Nelson 6 and the
+    beginning of a one-side run); with a point below among the 8 they are. Minitab's test 8
+    ("either side") fires on both, as the ``either_side`` reading."""
+    one_side = [1.5] * 9
+    both = [1.5] * 7 + [-1.5, 1.5]
+    assert flagged_positions(one_side, "NELSON8") == []
+    assert flagged_positions(one_side, "NELSON8", nelson8="either_side") == [8, 9]
+    assert flagged_positions(both, "NELSON8") == [8, 9]
+    assert flagged_positions(both, "NELSON8", nelson8="either_side") == [8, 9]
+    # Ten beyond 1 sigma: one below, then nine above. The 8 ending at point 8 hold the point
+    # below; those ending at points 9 and 10 are all above.
+    assert flagged_positions([-1.5] + [1.5] * 9, "NELSON8") == [8]
+
+
+def test_unknown_nelson8_reading_is_an_error() -> None:
+    """A reading of Nelson 8 that does not exist names the known ones."""
+    with pytest.raises(ValueError, match="known: both_sides, either_side"):
+        flagged_positions([0.0], "NELSON8", nelson8="minitab")  # type: ignore[arg-type]
+
+
+def test_rule_config_carries_the_nelson8_reading() -> None:
+    """``violations`` checks Nelson 8 with the configured reading (default: both sides)."""
+    from twin_core.sim import spc
+
+    z = [1.5] * 9
+    points = pl.LazyFrame(
+        {
+            "product_id": ["P"] * 9,
+            "characteristic": ["c"] * 9,
+            "lot_id": [f"L{i}" for i in range(9)],
+            "ts": list(range(9)),
+            "position": list(range(1, 10)),
+            "in_baseline": [True] * 9,
+            "chart": ["Xbar"] * 9,
+            "kind": ["location"] * 9,
+            "value": z,
+            "center": [0.0] * 9,
+            "lcl": [-3.0] * 9,
+            "ucl": [3.0] * 9,
+            "z": z,
+        }
+    )
+    nelson = spc.violations(points, RuleConfig(default=("NELSON8",))).collect()
+    minitab = spc.violations(
+        points, RuleConfig(default=("NELSON8",), nelson8="either_side")
+    ).collect()
+    assert nelson.height == 0
+    assert minitab["lot_id"].to_list() == ["L7", "L8"]
+    with pytest.raises(ValueError, match="nelson8"):
+        RuleConfig(nelson8="minitab")  # type: ignore[arg-type]
+
+
+# A plain-Python statement of each rule, written from the table in the module docstring
+# (Nelson 1984: the "k of the last m" rules need m points; |z| = 1 is within 1 sigma; Nelson 8
+# needs points on both sides among its 8).
+def _naive(z: list[float], rule: str, nelson8: str = "both_sides") -> list[int]:
     def last(i: int, k: int) -> list[float]:
-        return z[max(0, i - k + 1) : i + 1]
+        return z[i - k + 1 : i + 1] if i >= k - 1 else []
 
     def run(i: int, pred: Callable[[float], bool]) -> int:
         n = 0
@@ -100,9 +189,12 @@ def _naive(z: list[float], rule: str) -> list[int]:
                 alt, j = alt + 1, j - 1
             hit = alt >= 12
         elif rule == "NELSON7":
-            hit = run(i, lambda v: abs(v) < 1) >= 15
+            hit = run(i, lambda v: abs(v) <= 1) >= 15
         else:
-            hit = run(i, lambda v: abs(v) > 1) >= 8
+            eight = last(i, 8)
+            hit = run(i, lambda v: abs(v) > 1) >= 8 and (
+                nelson8 == "either_side" or (max(eight) > 0 and min(eight) < 0)
+            )
         if hit:
             out.append(i + 1)
     return out
@@ -121,6 +213,8 @@ def test_rules_match_naive_on_random_series() -> None:
             z = np.cumsum(rng.choice([-1.0, 0.5, 1.0], 60, p=[0.15, 0.1, 0.75])) / 10  # trends
         if s % 7 == 0:
             z = np.where(np.arange(60) % 2 == 0, 0.5, -0.5) * np.arange(1, 61) / 20
+        if s % 8 == 3:
+            z = np.round(z * 2) / 2  # points exactly on +-1 and +-2 sigma
         series.append([float(v) for v in z])
     points = pl.LazyFrame(
         {
@@ -129,8 +223,12 @@ def test_rules_match_naive_on_random_series() -> None:
             "z": [v for z in series for v in z],
         }
     )
-    got = flag_rules(points, by=["s"], order="pos").collect()
-    expected = {
-        (s, rule, pos) for s, z in enumerate(series) for rule in RULES for pos in _naive(z, rule)
-    }
-    assert set(got.select("s", "rule", "pos").iter_rows()) == expected
+    for reading in ("both_sides", "either_side"):
+        got = flag_rules(points, by=["s"], order="pos", nelson8=reading).collect()  # type: ignore[arg-type]
+        expected = {
+            (s, rule, pos)
+            for s, z in enumerate(series)
+            for rule in RULES
+            for pos in _naive(z, rule, reading)
+        }
+        assert set(got.select("s", "rule", "pos").iter_rows()) == expected

@@ -233,3 +233,27 @@ def test_failed_rules_are_recorded_per_expectation_in_validation_runs(
         )
         == expected
     )
+
+
+def test_fractional_inspected_quantity_is_quarantined_for_p_and_np(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """inspected_qty is DOUBLE (a u chart may be over 9.5 units of cloth), but each defect
+    code's chart is a p or np chart of defective units: a fractional size is quarantined under
+    inspected_whole_units with a reason saying so; a whole one (10.0) is promoted exactly."""
+    product = {"product_id": "P1", "name": "cloth", "revision": "A", "line_id": "L1"}
+    lot = {
+        "ts": f"{DAY} 08:00:00",
+        "product_id": "P1",
+        "line_id": "L1",
+        "defect_code": "flaw",
+        "defect_qty": 3,
+    }
+    whole = {**lot, "lot_id": "R1", "inspected_qty": 10.0}
+    cloth = {**lot, "lot_id": "R2", "inspected_qty": 9.5}
+    add_batch("b1", {**masters(), "products": [product], "defects": [whole, cloth]})
+    validate_batch(settings, "b1", as_of=AS_OF)
+    rows = query("select \"row\", rule, reason from quality.quarantine where source = 'defects'")
+    assert [(r[0], r[1]) for r in rows] == [(2, "inspected_whole_units")]
+    assert "p or np chart" in rows[0][2] and "u chart" in rows[0][2]
+    assert query("select lot_id, inspected_qty from core.defects") == [("R1", 10.0)]

@@ -22,6 +22,11 @@ beyond when P(X >= its count) or P(X <= its count) under Binomial(n_i, r) (p, np
 Poisson(n_i r) (c, u) is below that. ``limit_method`` says which. Counts are discrete and
 skewed, so attribute charts are judged with rule 1 only (points beyond the limits).
 
+Sizes are kept exact: a u chart over 9.5 units of cloth judges that lot at n = 9.5 (qcc's
+``dyedcloth``). A p or np chart counts defective units, so only lots inspected in whole units
+enter the ``defect:<code>`` series (validation quarantines a fractional inspected_qty under
+``inspected_whole_units``; a caller passing one here gets it on the u chart only).
+
 Grain: ``attribute_points`` one row per series and lot; ``attribute_limits`` one row per series.
 """
 
@@ -46,11 +51,12 @@ def attribute_subgroups(defects: pl.LazyFrame) -> pl.LazyFrame:
     Input columns: lot_id, ts, product_id, inspected_qty, defect_code, defect_qty.
     """
     lots = defects.group_by("product_id", "lot_id").agg(
-        n=pl.col("inspected_qty").max().cast(pl.Int64), ts=pl.col("ts").min()
+        n=pl.col("inspected_qty").max().cast(pl.Float64), ts=pl.col("ts").min()
     )
     codes = defects.select("product_id", "defect_code").unique()
     per_code = (
-        lots.join(codes, on="product_id")
+        lots.filter(pl.col("n") == pl.col("n").floor())
+        .join(codes, on="product_id")
         .join(
             defects.group_by("product_id", "lot_id", "defect_code").agg(
                 d=pl.col("defect_qty").sum()
@@ -128,11 +134,14 @@ def _chart() -> pl.Expr:
 def _count_limits(s: pl.Series) -> pl.Series:
     """Exact count limits: lo = the count below which P <= TAIL, hi = the count above which
     P <= TAIL, under Binomial(n, r) or Poisson(n r)."""
-    n = np.rint(s.struct.field("_n").to_numpy().astype(float))
+    n = s.struct.field("_n").to_numpy().astype(float)
     r = s.struct.field("rate").to_numpy().astype(float)
     binomial = s.struct.field("binomial").to_numpy().astype(bool)
-    hi = np.where(binomial, binom.isf(TAIL, n, r), poisson.isf(TAIL, n * r))
-    lo = np.where(binomial, binom.ppf(TAIL, n, r), poisson.ppf(TAIL, n * r))
+    # Binomial trials are whole (a p / np series holds whole sizes only, but its reported
+    # limits are at the mean baseline size); a Poisson mean takes the exact size.
+    trials = np.rint(n)
+    hi = np.where(binomial, binom.isf(TAIL, trials, r), poisson.isf(TAIL, n * r))
+    lo = np.where(binomial, binom.ppf(TAIL, trials, r), poisson.ppf(TAIL, n * r))
     return pl.DataFrame({"lo": lo, "hi": hi}).to_struct("limits")
 
 

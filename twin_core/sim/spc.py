@@ -15,7 +15,11 @@ every subgroup (the baseline's own included, so an unstable baseline shows). A s
 fewer subgroups so far gets trial limits from all of them (``baseline_subgroups`` in the
 limits says how many); one with fewer than 2 gets none. Subgroups whose size differs
 from the nominal one are judged with limits for their own size from the same sigma
-(sigma is then the mean of R_i/d2(n_i) or S_i/c4(n_i) over the baseline).
+(sigma is then the mean of R_i/d2(n_i) or S_i/c4(n_i) over the baseline: qcc's UWAVE-R /
+UWAVE-SD). With variable sizes an X-bar centre is the size-weighted grand mean
+sum(n_i xbar_i) / sum(n_i) (Montgomery eq. 6.30, qcc's stats.xbar), and the S chart is qcc's:
+centre sum(n_i S_i) / sum(n_i) (stats.S), limits that centre +- 3 sigma sqrt(1 - c4(n_i)^2)
+(limits.S); with one size these are exactly the table's forms above.
 
 Grain: ``subgroups`` one row per series and lot; ``control_limits`` one row per series;
 ``chart_points`` one row per series, lot and plotted statistic (location and dispersion).
@@ -125,6 +129,14 @@ def _loc_half_width(chart: pl.Expr) -> pl.Expr:
     return pl.coalesce(r_chart, 3.0 / pl.col("n").cast(pl.Float64).sqrt())
 
 
+def _s_limit(center: pl.Expr, sigma: pl.Expr, side: int) -> pl.Expr:
+    """S-chart limit at the subgroup's size (qcc's limits.S): the centre +- 3 sigma
+    sqrt(1 - c4(n)^2), the lower one clipped at 0. With one subgroup size the centre is
+    c4 sigma and these are B3 Sbar, B4 Sbar."""
+    half = 3.0 * sigma * (1.0 - pl.col("_c4") ** 2).sqrt()
+    return pl.max_horizontal(center - half, pl.lit(0.0)) if side < 0 else center + half
+
+
 def subgroups(inspections: pl.LazyFrame) -> pl.LazyFrame:
     """One row per series and lot: n, mean, range, sd, first ts, 1-based position in time.
 
@@ -203,7 +215,14 @@ def control_limits(groups: pl.LazyFrame, baseline_subgroups: int) -> pl.LazyFram
         .agg(
             chart=pl.col("chart").first(),
             n=pl.col("nominal_n").first(),
-            center=pl.col("mean").mean(),
+            # X-bar charts: the size-weighted grand mean (Montgomery eq. 6.30, qcc's
+            # stats.xbar); an individuals chart: the plain mean of its points.
+            center=pl.when(pl.col("chart").first() == "I-MR")
+            .then(pl.col("mean").mean())
+            .otherwise((pl.col("mean") * pl.col("n")).sum() / pl.col("n").sum()),
+            # S chart centre: the size-weighted mean of S_i (qcc's stats.S).
+            s_center=(pl.col("sd") * pl.col("n")).filter(pl.col("sd").is_not_null()).sum()
+            / pl.col("n").filter(pl.col("sd").is_not_null()).sum(),
             sigma=pl.col("sigma_est").mean(),
             mrbar=pl.col("mr").mean(),
             baseline_subgroups=pl.len().cast(pl.Int64),
@@ -225,6 +244,8 @@ def control_limits(groups: pl.LazyFrame, baseline_subgroups: int) -> pl.LazyFram
             _hw=half_width,
             range_center=pl.when(is_imr)
             .then(pl.col("mrbar"))
+            .when(chart == "Xbar-S")
+            .then(pl.col("s_center"))
             .otherwise(_unbias(chart) * pl.col("sigma")),
         )
         .select(
@@ -239,10 +260,14 @@ def control_limits(groups: pl.LazyFrame, baseline_subgroups: int) -> pl.LazyFram
             range_center="range_center",
             range_lcl=pl.when(is_imr)
             .then(0.0)
-            .otherwise(_pick(chart, "_d3f", "_b3") * pl.col("range_center")),
+            .when(chart == "Xbar-S")
+            .then(_s_limit(pl.col("range_center"), pl.col("sigma"), -1))
+            .otherwise(pl.col("_d3f") * pl.col("range_center")),
             range_ucl=pl.when(is_imr)
             .then(MR_D4 * pl.col("range_center"))
-            .otherwise(_pick(chart, "_d4f", "_b4") * pl.col("range_center")),
+            .when(chart == "Xbar-S")
+            .then(_s_limit(pl.col("range_center"), pl.col("sigma"), 1))
+            .otherwise(pl.col("_d4f") * pl.col("range_center")),
             baseline_subgroups="baseline_subgroups",
             subgroups="subgroups",
         )
@@ -305,7 +330,9 @@ def chart_points(
         ucl=pl.col("_c") + pl.col("_hw"),
         z=z,
     )
-    d_center = _unbias(chart) * pl.col("_s")
+    # R chart: centre d2(n_i) sigma and D3, D4 on it at the subgroup's size; S chart: the
+    # series' weighted mean of S_i, limits at the subgroup's size (qcc's stats.S / limits.S).
+    r_center = pl.col("_d2") * pl.col("_s")
     dispersion = (
         pts.with_columns(
             value=pl.when(is_imr)
@@ -313,13 +340,17 @@ def chart_points(
             .when(chart == "Xbar-R")
             .then(pl.col("range"))
             .otherwise(pl.col("sd")),
-            center=pl.when(is_imr).then(pl.col("_rc")).otherwise(d_center),
+            center=pl.when(chart == "Xbar-R").then(r_center).otherwise(pl.col("_rc")),
             lcl=pl.when(is_imr)
             .then(pl.col("_rl"))
-            .otherwise(_pick(chart, "_d3f", "_b3") * d_center),
+            .when(chart == "Xbar-R")
+            .then(pl.col("_d3f") * r_center)
+            .otherwise(_s_limit(pl.col("_rc"), pl.col("_s"), -1)),
             ucl=pl.when(is_imr)
             .then(pl.col("_ru"))
-            .otherwise(_pick(chart, "_d4f", "_b4") * d_center),
+            .when(chart == "Xbar-R")
+            .then(pl.col("_d4f") * r_center)
+            .otherwise(_s_limit(pl.col("_rc"), pl.col("_s"), 1)),
         )
         # Subgroups of one (no range) or beyond the R table in an R series have no point.
         .filter(pl.col("value").is_not_null() & pl.col("ucl").is_not_null())
@@ -352,10 +383,22 @@ def violations(points: pl.LazyFrame, rules: RuleConfig) -> pl.LazyFrame:
     limit_only = enabled.filter(pl.col("rule").is_in(sorted(LIMIT_RULES)))
     location = points.filter(pl.col("kind") == "location")
     attribute = pl.col("chart").is_in(ATTRIBUTE_CHARTS)
+    # Both passes read the same configuration (the Nelson 8 reading only matters to the first:
+    # attribute charts are checked with rule 1 alone).
     variables = flag_rules(
-        location.filter(~attribute), by=SERIES, order="position", enabled=enabled
+        location.filter(~attribute),
+        by=SERIES,
+        order="position",
+        enabled=enabled,
+        nelson8=rules.nelson8,
     )
-    counts = flag_rules(location.filter(attribute), by=SERIES, order="position", enabled=limit_only)
+    counts = flag_rules(
+        location.filter(attribute),
+        by=SERIES,
+        order="position",
+        enabled=limit_only,
+        nelson8=rules.nelson8,
+    )
     beyond = (pl.col("value") > pl.col("ucl")) | (pl.col("value") < pl.col("lcl"))
     dispersion = points.filter((pl.col("kind") == "dispersion") & beyond).join(
         enabled.filter(pl.col("rule").is_in(sorted(LIMIT_RULES))), on=SERIES

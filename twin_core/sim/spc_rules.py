@@ -15,11 +15,15 @@ while the pattern still holds (pinned by the vectors in reference-cases.md):
 | NELSON2 | 9 in a row on one side of the centre |
 | NELSON3 | 6 in a row steadily increasing or decreasing (ties break the run) |
 | NELSON4 | 14 in a row alternating up and down |
-| NELSON7 | 15 in a row within 1 sigma (either side) |
-| NELSON8 | 8 in a row beyond 1 sigma (either side) |
+| NELSON7 | 15 in a row within 1 sigma (either side; |z| = 1 is within) |
+| NELSON8 | 8 in a row beyond 1 sigma, with points on both sides of the centre |
 
-A point exactly on the centre line is on neither side. Near the start of a series the
-"of the last 3/5" windows hold the points there are.
+This follows Nelson (1984, J. Quality Technology 16(4)) and R's qcc: a point exactly on the
+centre line is on neither side; "within 1 sigma" includes |z| = 1 (so "beyond" is strict);
+the "2 of 3" and "4 of 5" rules need a full window, so they cannot fire before the series has
+3 (5) points. Nelson 8 asks for points on both sides of the centre line among the 8 (a run of
+8 beyond 1 sigma on one side is what WE3 / Nelson 6 and the one-side runs already catch);
+Minitab's test 8 accepts them on either side: ``RuleConfig(nelson8="either_side")``.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ RuleName = Literal[
     "NELSON8",
 ]
 RULES: tuple[str, ...] = get_args(RuleName)
+Nelson8Reading = Literal["both_sides", "either_side"]
 DEFAULT_RULES: tuple[RuleName, ...] = ("WE1", "WE2", "WE3", "WE4")
 # Rules that test a single point against the control limits: the only ones that make sense
 # on a skewed dispersion chart (R, S, MR) whose lower limit is often clipped at 0.
@@ -83,6 +88,12 @@ class RuleConfig(BaseModel):
         default=DEFAULT_RULES, description="Rules of every series without an override."
     )
     overrides: tuple[RuleOverride, ...] = Field(default=(), description="Per-series rule sets.")
+    nelson8: Nelson8Reading = Field(
+        default="both_sides",
+        description="Nelson 8 (8 in a row beyond 1 sigma): 'both_sides' needs points on both "
+        "sides of the centre among the 8 (Nelson 1984, the default); 'either_side' also fires "
+        "when all 8 are on one side (Minitab's test 8).",
+    )
 
     def enabled(self, series: pl.LazyFrame) -> pl.LazyFrame:
         """One row per (product_id, characteristic, rule) enabled, for the series given."""
@@ -122,19 +133,29 @@ class RuleConfig(BaseModel):
 
 
 def _count(cond: pl.Expr, window: int, by: list[str]) -> pl.Expr:
-    return cond.cast(pl.Int32).rolling_sum(window, min_samples=1).over(by)
+    """How many of the last ``window`` points meet ``cond``; null until a full window."""
+    return cond.cast(pl.Int32).rolling_sum(window, min_samples=window).over(by)
 
 
 def rule_columns(
-    points: pl.LazyFrame, *, by: Sequence[str], order: str, z: str = "z"
+    points: pl.LazyFrame,
+    *,
+    by: Sequence[str],
+    order: str,
+    z: str = "z",
+    nelson8: Nelson8Reading = "both_sides",
 ) -> pl.LazyFrame:
     """Add one boolean column per rule in RULES to ``points`` (sorted by series and order)."""
+    if nelson8 not in get_args(Nelson8Reading):
+        raise ValueError(
+            f"unknown Nelson 8 reading {nelson8!r}; known: {', '.join(get_args(Nelson8Reading))}"
+        )
     keys = list(by)
     zc = pl.col(z)
     conds = {
         "_above": zc > 0,
         "_below": zc < 0,
-        "_within1": zc.abs() < 1,
+        "_within1": zc.abs() <= 1,
         "_beyond1": zc.abs() > 1,
         "_up": zc.diff().over(keys) > 0,
         "_down": zc.diff().over(keys) < 0,
@@ -162,6 +183,13 @@ def rule_columns(
         _count(zc < -1, 5, keys) >= 4
     )
     beyond3 = zc.abs() > 3
+    eight_beyond1 = pl.col("_beyond1_len") >= 8
+    if nelson8 == "both_sides":
+        # The 8 points are all beyond 1 sigma, so each is above or below: both sides means at
+        # least one of the 8 above +1 and at least one below -1.
+        eight_beyond1 = (
+            eight_beyond1 & (_count(zc > 1, 8, keys) >= 1) & (_count(zc < -1, 8, keys) >= 1)
+        )
     lf = lf.with_columns(
         WE1=beyond3,
         WE2=two_of_three,
@@ -176,7 +204,7 @@ def rule_columns(
         NELSON5=two_of_three,
         NELSON6=four_of_five,
         NELSON7=pl.col("_within1_len") >= 15,
-        NELSON8=pl.col("_beyond1_len") >= 8,
+        NELSON8=eight_beyond1,
     ).with_columns(pl.col(r).fill_null(False) for r in RULES)
     return lf.drop([c for k in conds for c in (k, f"{k}_id", f"{k}_len")])
 
@@ -188,15 +216,16 @@ def flag_rules(
     order: str,
     z: str = "z",
     enabled: pl.LazyFrame | None = None,
+    nelson8: Nelson8Reading = "both_sides",
 ) -> pl.LazyFrame:
     """One row per point and rule that fires on it: the point's columns plus ``rule``.
 
     ``enabled`` (columns ``by`` + ``rule``) limits each series to its rules; without it every
-    rule in RULES is checked.
+    rule in RULES is checked. ``nelson8`` is the reading of Nelson 8 (see ``RuleConfig``).
     """
     keys = list(by)
     long = (
-        rule_columns(points, by=keys, order=order, z=z)
+        rule_columns(points, by=keys, order=order, z=z, nelson8=nelson8)
         .unpivot(
             index=[c for c in points.collect_schema().names()],
             on=list(RULES),
@@ -211,7 +240,9 @@ def flag_rules(
     return long.sort([*keys, order, "rule"])
 
 
-def flagged_positions(values: Sequence[float], rule: str) -> list[int]:
+def flagged_positions(
+    values: Sequence[float], rule: str, *, nelson8: Nelson8Reading = "both_sides"
+) -> list[int]:
     """1-based positions of ``values`` (a unit series: centre 0, sigma 1) that ``rule`` flags."""
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; known: {', '.join(RULES)}")
@@ -219,5 +250,7 @@ def flagged_positions(values: Sequence[float], rule: str) -> list[int]:
         {"series": [0] * len(values), "pos": list(range(1, len(values) + 1)), "z": list(values)},
         schema={"series": pl.Int64, "pos": pl.Int64, "z": pl.Float64},
     )
-    out = flag_rules(points, by=["series"], order="pos").filter(pl.col("rule") == rule)
+    out = flag_rules(points, by=["series"], order="pos", nelson8=nelson8).filter(
+        pl.col("rule") == rule
+    )
     return out.select("pos").collect()["pos"].to_list()
