@@ -53,7 +53,8 @@ class LineSimParams(BaseModel):
         ge=50,
         le=100_000,
         description="Transfer batches per line over the horizon; units move in batches of "
-        "ceil(horizon / (slowest cycle x max_batches)). More is finer and slower.",
+        "ceil(horizon / (slowest cycle x max_batches)), or fewer so every buffer holds whole "
+        "batches, at least 10 x max(1, cv^2) of them (batches of one for small buffers).",
     )
 
 
