@@ -29,6 +29,7 @@ class Column(BaseModel):
     min: float | None = Field(default=None, description="Inclusive lower bound.")
     max: float | None = Field(default=None, description="Inclusive upper bound.")
     strict_min: bool = Field(default=False, description="The lower bound is exclusive.")
+    strict_max: bool = Field(default=False, description="The upper bound is exclusive.")
     allowed: tuple[str, ...] | None = Field(default=None, description="Allowed values.")
     references: tuple[str, str] | None = Field(
         default=None, description="(source, column) this column must match."
@@ -213,9 +214,12 @@ SOURCES: dict[str, Source] = {
                     type="DOUBLE",
                     required=False,
                     min=0,
+                    strict_min=True,
                     max=1,
+                    strict_max=True,
                     default=0.95,
-                    description="Target probability of no stockout in a cycle.",
+                    description="Target probability of no stockout in a cycle, strictly "
+                    "between 0 and 1 (0 plans no stock, 1 would need infinite stock).",
                 ),
             ),
         ),

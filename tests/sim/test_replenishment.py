@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from statistics import NormalDist
 
 import polars as pl
 import pytest
@@ -62,19 +63,29 @@ def test_lead_time_spread_raises_safety_stock() -> None:
     assert got.get_column("ss").to_list() == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize(
-    ("level", "expected"),
-    [(0.95, 1.6448536269514722), (0.5, 0.0), (0.2, 0.0), (1.0, 3.719016485455709)],
-    ids=["0.95", "0.5", "below-0.5-clipped", "1-clipped-to-0.9999"],
-)
-def test_z_is_the_normal_quantile_of_the_clipped_service_level(
-    level: float, expected: float
-) -> None:
-    """z = Phi^-1(level) with the level clipped to [0.5, 0.9999]."""
+@pytest.mark.parametrize("level", [0.95, 0.5, 0.2, 0.001, 0.9999, 0.99999, 1 - 1e-12], ids=str)
+def test_z_is_the_exact_normal_quantile_of_the_service_level(level: float) -> None:
+    """z = Phi^-1(level), unclipped, against the standard library's NormalDist (Wichura's
+    AS241): 0.99999 gives 4.2649 (clipping to 0.9999 gave 3.7190), 0.2 gives
+    -0.8416 (clipping to 0.5 gave 0)."""
     got = pl.DataFrame({"sl": [level]}).select(z=z_score(pl.col("sl"))).item()
-    assert got == pytest.approx(expected, abs=1e-9)
+    assert got == pytest.approx(NormalDist().inv_cdf(level), rel=1e-12, abs=1e-12)
 
 
+def test_z_at_five_nines_is_4_2649() -> None:
+    """The issue's case: 0.99999 -> 4.264890793922825 (tables: 4.2649)."""
+    got = pl.DataFrame({"sl": [0.99999]}).select(z=z_score(pl.col("sl"))).item()
+    assert round(got, 4) == 4.2649
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.2, -0.1, float("nan")], ids=str)
+def test_z_refuses_levels_without_a_finite_quantile(level: float) -> None:
+    """0 and 1 have no finite z; values outside are not probabilities."""
+    with pytest.raises(Exception, match="not strictly between 0 and 1"):
+        pl.DataFrame({"sl": [level]}).select(z=z_score(pl.col("sl")))
+
+
+# ------------------------------------------------------------ material_status end to end
 # ------------------------------------------------------------ material_status end to end
 
 
@@ -88,6 +99,7 @@ def _status(
     unit_cost: float | None = 4.0,
     min_order_qty: float | None = None,
     horizon: int = 7,
+    service_level: float | None = 0.95,
 ) -> dict[str, object]:
     """material_status of one material A at site S1, projected horizon + lead days."""
     req = pl.LazyFrame(
@@ -127,9 +139,13 @@ def _status(
             "material_id": ["A"],
             "unit_cost": [unit_cost],
             "min_order_qty": [min_order_qty],
-            "service_level": [0.95],
+            "service_level": [service_level],
         },
-        schema_overrides={"unit_cost": pl.Float64, "min_order_qty": pl.Float64},
+        schema_overrides={
+            "unit_cost": pl.Float64,
+            "min_order_qty": pl.Float64,
+            "service_level": pl.Float64,
+        },
     )
     rows = (
         material_status(
@@ -147,6 +163,36 @@ def _status(
     )
     assert len(rows) == 1
     return rows[0]
+
+
+_SPREAD = [10.0, 14.0, 6.0, 12.0, 8.0, 10.0, 15.0, 5.0, 10.0, 10.0, 10.0, 10.0, 10.0]
+
+
+@pytest.mark.parametrize("level", [0.99999, 0.95, 0.3])
+def test_safety_stock_is_the_standard_formula_at_the_exact_z(level: float) -> None:
+    """SS = Phi^-1(SL) x sqrt(L sd_d^2 + mean_d^2 sd_L^2), ROP = mean_d L + SS, computed here
+    from the horizon's demand with NormalDist. At 0.99999 this is 14.7% more than clipping to
+    0.9999 gave (4.2649 / 3.7190); at 0.3 SS is negative, not floored: the reorder point sits
+    below mean lead-time demand, which is what a 30% cycle service level asks for."""
+    got = _status(500.0, _SPREAD, lead=3.0, sd_lead=0.5, horizon=10, service_level=level)
+    days = _SPREAD[:10]
+    mean = sum(days) / len(days)
+    var = sum((d - mean) ** 2 for d in days) / (len(days) - 1)
+    z = NormalDist().inv_cdf(level)
+    ss = z * math.sqrt(3.0 * var + mean**2 * 0.5**2)
+    assert (got["z"], got["safety_stock"], got["reorder_point"]) == (
+        pytest.approx(z, rel=1e-12),
+        pytest.approx(ss, rel=1e-12),
+        pytest.approx(mean * 3.0 + ss, rel=1e-12),
+    )
+    assert (got["safety_stock"] < 0) == (level < 0.5)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.2])
+def test_material_status_refuses_a_service_level_naming_the_material(level: float) -> None:
+    """A level without a finite z is refused before anything is computed, naming material A."""
+    with pytest.raises(ValueError, match=rf"materials refused: A \({level:g}\)"):
+        _status(100.0, [10.0] * 10, service_level=level)
 
 
 def test_receipts_move_the_stockout_date() -> None:

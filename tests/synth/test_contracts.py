@@ -73,7 +73,7 @@ def _rule_violations(df: pl.DataFrame, source: str) -> pl.DataFrame:
         if c.min is not None:
             conds.append(col <= c.min if c.strict_min else col < c.min)
         if c.max is not None:
-            conds.append(col > c.max)
+            conds.append(col >= c.max if c.strict_max else col > c.max)
         if c.allowed is not None:
             conds.append(col.is_not_null() & ~col.is_in(list(c.allowed)))
     if not conds:

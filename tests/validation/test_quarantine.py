@@ -99,8 +99,48 @@ def test_out_of_range_master_row_is_quarantined(
     assert query("select rule, reason from quality.quarantine") == [
         (
             "expect_column_values_to_be_between:ideal_cycle_time_s",
-            "ideal_cycle_time_s = 0.0 is outside the allowed range (> 0, finite)",
+            "machine_id=M2: ideal_cycle_time_s = 0.0 is outside the allowed range (> 0, finite)",
         )
+    ]
+
+
+def _material(material_id: str, service_level: float | None) -> dict[str, Any]:
+    return {
+        "material_id": material_id,
+        "name": f"material {material_id}",
+        "unit": "kg",
+        "unit_cost": 1.0,
+        "supplier_id": "SUP1",
+        "lead_time_days": 5.0,
+        "min_order_qty": 0.0,
+        "service_level": service_level,
+    }
+
+
+def test_service_levels_of_0_1_and_beyond_are_refused_naming_the_material(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """service_level must lie strictly between 0 and 1: 0 plans no stock, 1 needs infinite
+    stock, 1.2 is not a probability. Each is quarantined with a reason naming its material;
+    0.5, 0.99999 and an empty level (the default applies) go on to core."""
+    levels = {"M0": 0.0, "M1": 1.0, "M12": 1.2, "Mneg": -0.1, "Mhalf": 0.5, "M5n": 0.99999}
+    rows = [_material(m, sl) for m, sl in levels.items()] + [_material("Mnone", None)]
+    add_batch("b1", {"suppliers": [{"supplier_id": "SUP1", "name": "s"}], "materials": rows})
+    validate_batch(settings, "b1", as_of=AS_OF)
+    rule = "expect_column_values_to_be_between:service_level"
+    allowed = "is outside the allowed range (> 0, < 1, finite)"
+    assert sorted(query("select rule, reason from quality.quarantine")) == sorted(
+        [
+            (rule, f"material_id=M0: service_level = 0.0 {allowed}"),
+            (rule, f"material_id=M1: service_level = 1.0 {allowed}"),
+            (rule, f"material_id=M12: service_level = 1.2 {allowed}"),
+            (rule, f"material_id=Mneg: service_level = -0.1 {allowed}"),
+        ]
+    )
+    assert query("select material_id from core.materials order by material_id") == [
+        ("M5n",),
+        ("Mhalf",),
+        ("Mnone",),
     ]
 
 

@@ -179,7 +179,7 @@ def contracts(
             if c.min is not None:
                 rule.append((">" if c.strict_min else ">=") + f" {c.min:g}")
             if c.max is not None:
-                rule.append(f"<= {c.max:g}")
+                rule.append(("<" if c.strict_max else "<=") + f" {c.max:g}")
             if c.allowed:
                 rule.append("in " + "/".join(c.allowed))
             if c.references:

@@ -7,8 +7,11 @@ The arithmetic (README, "Inventory and supply"; reference cases in tests):
 - Mean and sd of daily demand: over the ``horizon_days`` projected days, the daily
   ``requirement`` (zeros included, past-due excluded: a backlog is not a rate); sample sd.
 - Safety stock SS = z x sqrt(L x sd_d^2 + mean_d^2 x sd_L^2) and reorder point
-  ROP = mean_d x L + SS, with z = Phi^-1(service level), the service level clipped to
-  [0.5, 0.9999] (below 0.5 the formula gives negative stock; 1 would need infinite stock).
+  ROP = mean_d x L + SS, with z = Phi^-1(service level) exactly, for any level strictly
+  between 0 and 1 (0 and 1 have no finite z and are refused, naming the material; the
+  extract contract quarantines them first). Below 0.5, z and so SS are negative and not
+  floored at 0: ROP = mean_d x L + z x sigma is the stock that meets the stated cycle service
+  level, below mean lead-time demand (flooring would silently plan 50%).
 - Order-by date: let B be the first day, within the horizon plus ceil(L) days, on which
   projected closing on-hand (receipts included) falls below SS. An order placed on day o
   arrives on o + ceil(L), so the last day to place it is B - ceil(L) (it may already have
@@ -35,13 +38,13 @@ __all__ = [
     "demand_stats",
     "eoq",
     "material_status",
+    "refuse_bad_service_levels",
     "reorder_point",
     "safety_stock",
     "z_score",
 ]
 
 _KEY = ["site_id", "material_id"]
-SERVICE_LEVEL_BOUNDS = (0.5, 0.9999)
 
 
 class ReplenishmentPolicy(BaseModel):
@@ -63,13 +66,36 @@ class ReplenishmentPolicy(BaseModel):
     )
 
 
+def _ndtri(s: pl.Series) -> pl.Series:
+    # polars orders NaN above every number, so NaN fails "< 1"; null (no level) stays null.
+    bad = s.filter(s.is_not_null() & ~((s > 0.0) & (s < 1.0))).unique().sort()
+    if bad.len():
+        shown = ", ".join(f"{v:g}" for v in bad.to_list())
+        raise ValueError(f"service level {shown} is not strictly between 0 and 1")
+    return pl.Series(s.name, ndtri(s.to_numpy().astype(np.float64)))
+
+
 def z_score(service_level: pl.Expr) -> pl.Expr:
-    """z = Phi^-1(service level), the level clipped to [0.5, 0.9999]."""
-    lo, hi = SERVICE_LEVEL_BOUNDS
-    return service_level.clip(lo, hi).map_batches(
-        lambda s: pl.Series(s.name, ndtri(s.to_numpy().astype(np.float64))),
-        return_dtype=pl.Float64,
+    """z = Phi^-1(service level) for a level strictly between 0 and 1 (negative below 0.5);
+    a level of 0, 1 or beyond raises ValueError. Null stays null."""
+    return service_level.map_batches(_ndtri, return_dtype=pl.Float64)
+
+
+def refuse_bad_service_levels(materials: pl.LazyFrame, default: float) -> None:
+    """ValueError naming every material whose service level (its own, else ``default``) is not
+    strictly between 0 and 1."""
+    level = pl.col("service_level").fill_null(default)
+    bad = (
+        materials.filter(~((level > 0) & (level < 1)))
+        .select("material_id", level)
+        .sort("material_id")
+        .collect()
     )
+    if bad.height:
+        shown = ", ".join(f"{m} ({v:g})" for m, v in bad.iter_rows())
+        raise ValueError(
+            f"service level must be strictly between 0 and 1; materials refused: {shown}"
+        )
 
 
 def safety_stock(
@@ -131,6 +157,7 @@ def material_status(
     lead_time_source. ``materials``: material_id, unit_cost, min_order_qty, service_level.
     """
     pol = policy or ReplenishmentPolicy()
+    refuse_bad_service_levels(materials, service_level_default)
     stats = demand_stats(projection, as_of=as_of, horizon_days=horizon_days)
     master = materials.select(
         "material_id",

@@ -20,7 +20,7 @@ Rule names (``quality.quarantine.rule``, ``quality.validation_runs.rule``):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from difflib import get_close_matches
 from typing import Any, ClassVar, Literal
@@ -144,13 +144,14 @@ def _bounds(col: Column) -> tuple[float | None, float | None]:
 def _range_text(col: Column) -> str:
     """The contract's range in words, e.g. ``> 0, finite`` or ``1 to 5``."""
     parts = []
-    if col.min is not None and col.max is not None and not col.strict_min:
+    strict = col.strict_min or col.strict_max
+    if col.min is not None and col.max is not None and not strict:
         parts.append(f"{col.min:g} to {col.max:g}")
     else:
         if col.min is not None:
             parts.append(f"{'>' if col.strict_min else '>='} {col.min:g}")
         if col.max is not None:
-            parts.append(f"<= {col.max:g}")
+            parts.append(f"{'<' if col.strict_max else '<='} {col.max:g}")
     if col.type == "DOUBLE":
         parts.append("finite")
     return ", ".join(parts)
@@ -204,13 +205,15 @@ def row_checks(
             conds.append(f"{q} {'>' if col.strict_min else '>='} ${k}_lo")
             params[f"{k}_lo"] = lo
         if hi is not None:
-            conds.append(f"{q} <= ${k}_hi")
+            conds.append(f"{q} {'<' if col.strict_max else '<='} ${k}_hi")
             params[f"{k}_hi"] = hi
         allowed = _range_text(col)
         params[f"{k}_fmt"] = f"{col.name} = {{}} is outside the allowed range ({allowed})"
         kwargs: dict[str, Any] = {"column": col.name, "min_value": lo, "max_value": hi}
         if col.strict_min:
             kwargs["strict_min"] = True
+        if col.strict_max:
+            kwargs["strict_max"] = True
         out.append(
             Check(
                 src.name,
@@ -299,6 +302,8 @@ def row_checks(
                 params={k: f"{rule.name}: {rule.description}"},
             )
         )
+    if src.kind == "master":
+        out = [_naming_the_key(src, c) for c in out]
     query, method = unique_key_query(src, files, key_times)
     out.append(
         Check(
@@ -317,6 +322,19 @@ def row_checks(
         )
     )
     return out
+
+
+def _naming_the_key(src: Source, check: Check) -> Check:
+    """``check`` with its reason led by the row's key, e.g. ``material_id=M1: service_level =
+    1.0 is outside ...``: a master row is an item (a material, a machine, a line's shift) the
+    user fixes by name, not by file and row. Transaction rows keep file and row only."""
+    if check.reason is None:
+        return check
+    shown = ", ".join(f"coalesce({quote_ident(c)}::varchar, 'null')" for c in src.key)
+    fmt = ", ".join(f"{c}={{}}" for c in src.key) + ": "
+    reason = f"concat(format($master_key_fmt, {shown}), {check.reason})"
+    params = {**check.params, "master_key_fmt": fmt}
+    return replace(check, reason=reason, params=params)
 
 
 # Plant times outside these are typos or placeholders (9999-12-31, 1900-01-01, epoch 0 in the
