@@ -31,5 +31,5 @@ create table if not exists history.instruction_history (
     action varchar,                   -- tonight's action (resolved: the last one it had)
     first_seen date,
     nights_open integer,
-    previous_snapshot_id bigint       -- the snapshot it was compared with (null: none before)
+    previous_as_of date               -- the as-of day of the night it was compared with (null: none before)
 );

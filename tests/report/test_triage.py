@@ -405,21 +405,25 @@ def test_reports_of_consecutive_nights_track_states_in_the_warehouse(
     states = []
     for sid in (1, 2, 3):
         snap = resolve_snapshot(warehouse, snapshot_id=sid)
-        prev_id, prev = previous_instructions(warehouse, snap.as_of)
+        prev_day, prev = previous_instructions(warehouse, snap.as_of)
         items, resolved = track(
             compute_instructions(load_report_data(warehouse, snap)), prev, snap.as_of
         )
         write_instructions(
-            warehouse, sid, items, history_frame(sid, snap.as_of, items, resolved, prev_id)
+            warehouse, sid, items, history_frame(sid, snap.as_of, items, resolved, prev_day)
         )
         states.append(
             warehouse.execute(
-                "select state, nights_open, previous_snapshot_id from history.instruction_history "
+                "select state, nights_open, previous_as_of from history.instruction_history "
                 "where snapshot_id = ? and entity_id = 'M1'",
                 [sid],
             ).fetchall()
         )
-    assert states == [[("new", 1, None)], [("open", 2, 1)], [("resolved", 2, 2)]]
+    assert states == [
+        [("new", 1, None)],
+        [("open", 2, AS_OF)],
+        [("resolved", 2, AS_OF + timedelta(days=1))],
+    ]
 
 
 # --- the front page ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from twin_core.cli._app import UserError, app, err, friendly, out
 from twin_core.contracts import SOURCES
 from twin_core.synth import DEFAULT_START, SynthError, make_config, run
-from twin_core.synth.config import FileFormat, Scale
+from twin_core.synth.config import Faults, FileFormat, Scale
 
 
 def _formats(pairs: list[str]) -> dict[str, FileFormat]:
@@ -64,12 +64,19 @@ def generate(
     force: bool = typer.Option(
         False, "--force", help="Replace data a previous run generated in OUT."
     ),
+    faults: str = typer.Option(
+        "labelled",
+        "--faults",
+        help="labelled (inject the faults in ground_truth.json) or none (a fault-free plant).",
+    ),
 ) -> None:
     """Generate a synthetic plant: every extract of the contract, with labelled faults."""
     try:
         first = datetime.strptime(start, "%Y-%m-%d").date()
     except ValueError:
         raise UserError(f"--start takes a date YYYY-MM-DD, got {start!r}") from None
+    if faults not in get_args(Faults):
+        raise UserError(f"--faults takes labelled or none, got {faults!r}")
     if scale not in get_args(Scale):
         raise UserError(f"--scale takes demo or bench, got {scale!r}")
     try:
@@ -82,6 +89,7 @@ def generate(
             period_s=period,
             formats=_formats(fmt),
             csv_copy=csv_copy,
+            faults=cast(Faults, faults),
         )
     except ValidationError as exc:
         raise UserError("; ".join(str(e["msg"]) for e in exc.errors())) from None

@@ -109,13 +109,13 @@ def report_snapshot(
     """Build the instructions and reports of a snapshot on an open warehouse connection."""
     snap = resolve_snapshot(con, as_of=as_of, snapshot_id=snapshot_id)
     data = load_report_data(con, snap)
-    previous_id, previous = previous_instructions(con, snap.as_of)
+    previous_as_of, previous = previous_instructions(con, snap.as_of)
     items, resolved = track(compute_instructions(data), previous, snap.as_of)
     write_instructions(
         con,
         snap.snapshot_id,
         items,
-        history_frame(snap.snapshot_id, snap.as_of, items, resolved, previous_id),
+        history_frame(snap.snapshot_id, snap.as_of, items, resolved, previous_as_of),
     )
     out = settings.reports_dir / snap.as_of.isoformat()
     title = f"Instructions for {snap.tomorrow} (as of {snap.as_of}, snapshot {snap.snapshot_id})"

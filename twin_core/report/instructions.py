@@ -78,11 +78,11 @@ def instructions_frame(items: list[Instruction], snapshot_id: int) -> pl.DataFra
 
 def previous_instructions(
     con: duckdb.DuckDBPyConnection, as_of: date
-) -> tuple[int | None, dict[str, Previous]]:
+) -> tuple[date | None, dict[str, Previous]]:
     """The instructions of the night before: the latest complete snapshot with an earlier
     as-of date that has instructions, by key (rows written before keys existed have none)."""
     row = con.execute(
-        "select s.snapshot_id from history.snapshots s where s.status = 'complete' "
+        "select s.snapshot_id, s.as_of from history.snapshots s where s.status = 'complete' "
         "and s.as_of < ? and exists (select 1 from history.instructions i "
         "where i.snapshot_id = s.snapshot_id) order by s.as_of desc, s.snapshot_id desc limit 1",
         [as_of],
@@ -105,7 +105,7 @@ def previous_instructions(
             r.get("nights_open"),
             r,
         )
-    return int(row[0]), out
+    return row[1], out
 
 
 def history_frame(
@@ -113,7 +113,7 @@ def history_frame(
     as_of: date,
     items: list[Instruction],
     resolved: list[Previous],
-    previous_id: int | None,
+    previous_as_of: date | None,
 ) -> pl.DataFrame:
     """Rows of history.instruction_history for one night: its items and the keys resolved."""
     rows: list[dict[str, Any]] = [
@@ -168,10 +168,10 @@ def history_frame(
         "action": pl.String,
         "first_seen": pl.Date,
         "nights_open": pl.Int32,
-        "previous_snapshot_id": pl.Int64,
+        "previous_as_of": pl.Date,
     }
     full = [
-        {"snapshot_id": snapshot_id, "as_of": as_of, **r, "previous_snapshot_id": previous_id}
+        {"snapshot_id": snapshot_id, "as_of": as_of, **r, "previous_as_of": previous_as_of}
         for r in rows
     ]
     return pl.DataFrame(full, schema=schema)

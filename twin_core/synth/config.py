@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from twin_core.contracts import SOURCES
 
 Scale = Literal["demo", "bench"]
+Faults = Literal["labelled", "none"]
 FileFormat = Literal["csv", "parquet", "jsonl"]
 
 # Nightly extracts as upstream systems typically deliver them: ERP/MES/QMS as CSV,
@@ -47,6 +48,11 @@ class SynthConfig(BaseModel):
         default=False,
         description="Also write sensor readings as CSV under copies/ (outside landing), "
         "for format benchmarks.",
+    )
+    faults: Faults = Field(
+        default="labelled",
+        description="labelled: inject the process faults and dirt listed in ground_truth.json "
+        "(from 5 days); none: a fault-free plant (no fault, no dirt) to measure false alarms.",
     )
 
     @field_validator("formats")
@@ -85,7 +91,7 @@ class SynthConfig(BaseModel):
     @property
     def with_faults(self) -> bool:
         """Faults need three clean days first (SPC baselines) and room after them."""
-        return self.days >= MIN_DAYS_WITH_FAULTS
+        return self.faults == "labelled" and self.days >= MIN_DAYS_WITH_FAULTS
 
 
 def make_config(
@@ -98,6 +104,7 @@ def make_config(
     period_s: int | None = None,
     formats: dict[str, FileFormat] | None = None,
     csv_copy: bool = False,
+    faults: Faults = "labelled",
 ) -> SynthConfig:
     """A config from the scale's presets, overridden by whatever is given.
 
@@ -118,4 +125,5 @@ def make_config(
         period_s=default_period if period_s is None else period_s,
         formats=dict(formats or {}),
         csv_copy=csv_copy,
+        faults=faults,
     )

@@ -17,7 +17,14 @@ import polars as pl
 
 from twin_core.contracts import MASTER_SOURCES
 from twin_core.synth import dirt, labels
-from twin_core.synth.config import DEFAULT_START, FileFormat, Scale, SynthConfig, make_config
+from twin_core.synth.config import (
+    DEFAULT_START,
+    Faults,
+    FileFormat,
+    Scale,
+    SynthConfig,
+    make_config,
+)
 from twin_core.synth.enterprise import build_enterprise
 from twin_core.synth.faultplan import DAY, plan_faults
 from twin_core.synth.plant import build_plant
@@ -46,6 +53,7 @@ def generate(
     period_s: int | None = None,
     formats: dict[str, FileFormat] | None = None,
     csv_copy: bool = False,
+    faults: Faults = "labelled",
     overwrite: bool = False,
     progress: Progress | None = None,
 ) -> GroundTruth:
@@ -61,6 +69,7 @@ def generate(
         scale,
         sensors=sensors,
         period_s=period_s,
+        faults=faults,
         formats=formats,
         csv_copy=csv_copy,
     )

@@ -213,9 +213,10 @@ def _uncovered_items(data: ReportData) -> list[Instruction]:
                 "history.uncovered_demand, core.products",
                 qty,
                 kind="plan_work_orders",
+                # A planning gap, not a loss: whether the line can make it is the line
+                # forecast's business (close_gap / build_ahead carry the units short).
                 loss=qty,
                 loss_unit="units of demand without a work order",
-                loss_day=first,
                 cause_id=f"product:{product}",
             )
         )
