@@ -57,3 +57,17 @@ def test_unknown_toml_key_is_rejected(twin_home: Path, tmp_path: Path) -> None:
     (tmp_path / "twin.toml").write_text("horizon_dayz = 3\n")
     with pytest.raises(ValidationError, match="horizon_dayz"):
         Settings()
+
+
+def test_report_cap_from_toml_and_bad_values_refused(twin_home: Path, tmp_path: Path) -> None:
+    """[report] max_items_per_department sets the front-page cap; 0 or an unknown key is an
+    error naming the field."""
+    assert Settings().report.max_items_per_department == 5
+    (tmp_path / "twin.toml").write_text("[report]\nmax_items_per_department = 3\n")
+    assert Settings().report.max_items_per_department == 3
+    (tmp_path / "twin.toml").write_text("[report]\nmax_items_per_department = 0\n")
+    with pytest.raises(ValidationError, match="max_items_per_department"):
+        Settings()
+    (tmp_path / "twin.toml").write_text("[report]\nmax_items = 3\n")
+    with pytest.raises(ValidationError, match="max_items"):
+        Settings()
