@@ -444,3 +444,48 @@ def test_front_page_shows_at_most_the_cap_and_collapses_the_rest() -> None:
     assert "machine M8" in front and "machine M3" not in front
     assert "4 more maintenance item(s)" in rest
     assert rest.count("machine M") == 3 and "machine W" in rest
+
+
+def test_a_short_line_its_failing_bottleneck_and_its_late_material_share_one_cause(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """Line L1 is short tomorrow, its bottleneck M2 reaches its limit in 3 days and MAT1 runs
+    out on 2026-03-14: production, maintenance and procurement items carry cause line:L1."""
+    from tests.report.conftest import short_line
+
+    short_line(insert)
+    insert(
+        "history.machine_health",
+        [
+            {
+                "machine_id": "M2",
+                "line_id": "L1",
+                "health_score": 0.5,
+                "predicted_limit_date": date(2026, 3, 13),
+            }
+        ],
+    )
+    insert(
+        "history.material_status",
+        [
+            {
+                "material_id": "MAT1",
+                "supplier_id": "SUP1",
+                "on_hand": 10.0,
+                "stockout_date": date(2026, 3, 14),
+                "order_by_date": TOMORROW,
+                "order_qty": 500.0,
+                "demand_mean_daily": 100.0,
+            }
+        ],
+    )
+    items = compute_instructions(load())
+    by_department = {
+        d: {i.cause_id for i in items if i.department == d and i.priority == 1}
+        for d in ("production", "maintenance", "procurement")
+    }
+    assert by_department == {
+        "production": {"line:L1"},
+        "maintenance": {"line:L1"},
+        "procurement": {"line:L1"},
+    }

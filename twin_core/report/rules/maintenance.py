@@ -172,7 +172,10 @@ def _machine_items(data: ReportData, outlooks: list[LineOutlook]) -> list[Instru
                 **_downtime_loss(
                     mttr.get(machine), limit, imminent, snap.tomorrow, snap.as_of, horizon
                 ),
-                cause_id=f"machine:{machine}",
+                # The bottleneck of a short line: the line's shortfall is the shared cause.
+                cause_id=f"line:{outlook.line_id}"
+                if outlook is not None and outlook.in_trouble
+                else f"machine:{machine}",
             )
         )
     return items

@@ -136,7 +136,8 @@ def _order_items(
                 -float((by - snap.as_of).days),
                 kind="place_order",
                 **_stockout_loss(data, r),
-                cause_id=f"material:{material}",
+                # A material a short line needs shares the line's cause with its other items.
+                cause_id=f"line:{line}" if line else f"material:{material}",
             )
         )
     return items
@@ -184,7 +185,7 @@ def _expedite_items(
                 "core.purchase_orders, history.material_status, history.supplier_performance",
                 kind="expedite_po",
                 **_stockout_loss(data, status.get(material) or {"material_id": material}),
-                cause_id=f"material:{material}",
+                cause_id=f"line:{line}" if line else f"material:{material}",
             )
         )
     return items
@@ -305,7 +306,7 @@ def _stockout_items(
                 -float((stockout - snap.as_of).days),
                 kind="order_now",
                 **_stockout_loss(data, r),
-                cause_id=f"material:{material}",
+                cause_id=f"line:{line}" if line else f"material:{material}",
             )
         )
     return items
