@@ -489,3 +489,61 @@ def test_a_short_line_its_failing_bottleneck_and_its_late_material_share_one_cau
         "maintenance": {"line:L1"},
         "procurement": {"line:L1"},
     }
+
+
+# --- issue 18: what the snapshot stands on, at the top of each page --------------------------
+
+
+def test_page_banner_names_partial_sources_and_says_when_coverage_is_unknown(
+    warehouse: duckdb.DuckDBPyConnection, insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    from twin_core.report.coverage import coverage_banner, coverage_markdown
+
+    unknown = str(coverage_banner(load()))
+    assert "not recorded for this snapshot" in unknown
+    insert(
+        "history.data_coverage",
+        [
+            {
+                "site_id": "S1",
+                "line_id": "L2",
+                "source": "sensor_readings",
+                "day": AS_OF,
+                "required": True,
+                "rows": 900,
+                "completeness": 0.9,
+                "status": "partial",
+                "reason": "L2-M3-PWR: 300 of 1440 readings missing",
+            },
+            {
+                "site_id": "S1",
+                "line_id": "L1",
+                "source": "sensor_readings",
+                "day": AS_OF,
+                "required": True,
+                "rows": 1440,
+                "completeness": 1.0,
+                "status": "ok",
+            },
+        ],
+    )
+    partial = str(coverage_banner(load()))
+    assert "Partial data for 2026-03-10" in partial
+    assert "sensor_readings: partial on line L2, 90% of what was expected at worst" in partial
+    assert "L2-M3-PWR: 300 of 1440 readings missing" in partial
+    assert "L1" not in partial.split("sensor_readings")[1]
+    assert coverage_markdown(load())[0] == "**Partial data** (history.data_coverage):"
+
+
+def test_degraded_snapshot_says_so_on_every_page(
+    warehouse: duckdb.DuckDBPyConnection, load: Callable[[], ReportData]
+) -> None:
+    from twin_core.report.coverage import coverage_banner
+
+    warehouse.execute(
+        "update history.snapshots set degraded = true, degraded_reasons = ? where snapshot_id = 1",
+        ['["machine_events missing for 2026-03-10 (required)"]'],
+    )
+    banner = str(coverage_banner(load()))
+    assert "Degraded snapshot" in banner
+    assert "machine_events missing for 2026-03-10 (required)" in banner

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from twin_core.report.coverage import coverage_banner
 from twin_core.report.data import ReportData
 from twin_core.report.html import Html, el, table
 from twin_core.report.rules import DEPARTMENTS, Instruction
@@ -84,6 +85,7 @@ def header(data: ReportData, title: str, links: Sequence[tuple[str, str]]) -> li
             class_="meta",
         ),
         el("nav", [el("a", label, href=href) for label, href in links]),
+        coverage_banner(data),
     ]
 
 

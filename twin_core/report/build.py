@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from twin_core.export import jsonable
+from twin_core.report.coverage import coverage_markdown
 from twin_core.report.data import ReportData, load_report_data, resolve_snapshot
 from twin_core.report.instructions import (
     COLUMNS,
@@ -78,6 +79,7 @@ def summary_markdown(data: ReportData, items: list[Instruction]) -> str:
         + ", ".join(f"{d} {n}" for d, n in counts.items())
         + ".",
         "",
+        *coverage_markdown(data),
         "| line | day | required | p50 | p10 | gap | horizon gap | production | maintenance | procurement |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]

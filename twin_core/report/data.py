@@ -45,6 +45,7 @@ HISTORY_TABLES = (
     "quality_drift",
     "attribute_limits",
     "machine_reliability",
+    "data_coverage",
 )
 
 # Dated reads from sql/report: how far back each looks (days before the as-of day ends).
@@ -83,6 +84,9 @@ class SnapshotInfo:
     code_version: str
     timezone: str
     horizon_days: int = 14
+    # Built with --allow-partial past a failed coverage gate (history.snapshots.degraded).
+    degraded: bool = False
+    degraded_reasons: str | None = None
 
     @property
     def tomorrow(self) -> date:
@@ -120,7 +124,9 @@ def resolve_snapshot(
 ) -> SnapshotInfo:
     """The snapshot to report: ``snapshot_id`` if given, else the latest complete snapshot of
     ``as_of``, else the latest complete snapshot."""
-    cols = "snapshot_id, as_of, created_at, code_version, status, params"
+    cols = (
+        "snapshot_id, as_of, created_at, code_version, status, params, degraded, degraded_reasons"
+    )
     if snapshot_id is not None:
         row = con.execute(
             f"select {cols} from history.snapshots where snapshot_id = ?", [snapshot_id]
@@ -170,6 +176,8 @@ def resolve_snapshot(
         code_version=str(row[3]),
         timezone=str(params.get("timezone") or "UTC"),
         horizon_days=int(params.get("horizon_days") or 14),
+        degraded=bool(row[6]),
+        degraded_reasons=None if row[7] is None else str(row[7]),
     )
 
 

@@ -134,6 +134,10 @@ svg.chart { display: block; background: #fff; }
 svg.chart text { font: 11px system-ui, sans-serif; fill: var(--ink); }
 .scroll { overflow-x: auto; }
 .na { color: var(--muted); font-style: italic; }
+.coverage { padding: 6px 10px; border-radius: 4px; margin: 8px 0; font-size: 13px; }
+.coverage.ok { color: var(--muted); }
+.coverage.warn { background: #fff4e5; border: 1px solid #e8a33d; }
+details.more summary { cursor: pointer; color: var(--muted); margin: 4px 0; }
 .reason { color: var(--muted); font-size: 12px; }
 """
 
