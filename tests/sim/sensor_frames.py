@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import numpy as np
 import polars as pl
 
 HOUR = timedelta(hours=1)
@@ -105,3 +106,30 @@ def sensors(rows: list[tuple[str, str, str, float | None, float | None]]) -> pl.
 
 
 TOTAL_HOURS = 8 * 24
+
+
+def linear_drift(
+    *,
+    start_hour: float,
+    first: float,
+    slope_per_hour: float,
+    noise_sd: float,
+    seed: int,
+    total: int = TOTAL_HOURS,
+) -> list[float | None]:
+    """Hourly means of a sensor reading ``first`` until ``start_hour`` (hours from the first
+    hour of history; negative: the rise began before history), then rising ``slope_per_hour``,
+    plus seeded Gaussian noise of sd ``noise_sd`` on each hourly mean. Hour i's mean stands
+    for the value at its midpoint, i + 0.5 h."""
+    rng = np.random.default_rng(seed)
+    return [
+        first + slope_per_hour * max(0.0, i + 0.5 - start_hour) + float(rng.normal(0.0, noise_sd))
+        for i in range(total)
+    ]
+
+
+def drift_crossing(
+    *, start_hour: float, first: float, slope_per_hour: float, limit: float
+) -> datetime:
+    """The instant the noise-free ramp of ``linear_drift`` reaches ``limit``."""
+    return LOOKBACK_START + timedelta(hours=start_hour + (limit - first) / slope_per_hour)

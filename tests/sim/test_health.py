@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -10,8 +10,10 @@ import pytest
 from tests.sim.sensor_frames import (
     END,
     TOTAL_HOURS,
+    drift_crossing,
     frame,
     hours,
+    linear_drift,
     sensors,
 )
 from twin_core.sim.health import machine_health, sensor_health
@@ -136,3 +138,67 @@ def test_health_is_the_same_on_a_second_run() -> None:
     """Two runs on the same inputs give identical frames (a rebuild is deterministic)."""
     rows = hours("VIB", ramp_to(5.0), spread=0.1)
     assert health_rows(rows, VIB).equals(health_rows(rows, VIB))
+
+
+VIB7 = sensors([("VIB", "M1", "vibration", None, 7.0)])
+
+# Steady rises toward alarm 7.0 (hours counted from the first hour of the 8-day history; the
+# baseline window is hours 0..168, the recent window 168..192), noise sd 0.05 on each hourly mean.
+DRIFTS = {
+    # the issue's case: 2.0 on the first day of history rising to 6.3 at the cut
+    "from_the_first_day": dict(start_hour=0.0, first=2.0, slope_per_hour=4.3 / TOTAL_HOURS),
+    # already rising 3 days before history began (1.0 then), 6.28 at the cut
+    "before_the_baseline": dict(start_hour=-72.0, first=1.0, slope_per_hour=0.02),
+    # flat at 2.0 for 3 days, then rising to 6.3 at the cut
+    "inside_the_baseline": dict(start_hour=72.0, first=2.0, slope_per_hour=4.3 / 120),
+    # flat through the baseline, rising in the recent 24 hours to 6.0
+    "after_the_baseline": dict(start_hour=168.0, first=2.0, slope_per_hour=4.0 / 24),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(DRIFTS))
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_steady_drift_is_dated_where_its_ramp_crosses_the_limit(shape: str, seed: int) -> None:
+    """Whenever the drift began, its significant trend dates the limit within 6 h of the
+    noise-free ramp's crossing, however far the baseline moved with it."""
+    ramp = DRIFTS[shape]
+    values = linear_drift(**ramp, noise_sd=0.05, seed=seed)
+    got = health_rows(hours("VIB", values, spread=0.1), VIB7).row(0, named=True)
+    crossing = drift_crossing(**ramp, limit=7.0)
+    assert END < crossing < END + timedelta(days=2)
+    six_h = timedelta(hours=6)
+    assert got["trend"] is True and got["anomaly"] is True
+    assert got["predicted_limit_date"] is not None
+    assert (crossing - six_h).date() <= got["predicted_limit_date"] <= (crossing + six_h).date()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_rise_since_the_first_day_gets_a_date_under_default_settings(seed: int) -> None:
+    """2.0 to 6.3 mm/s over the history (alarm 7.0): the baseline follows the rise, so z stays
+    under the drift gate, yet the 48 h trend dates the limit within 6 h of the true crossing
+    and the machine carries that date."""
+    ramp = DRIFTS["from_the_first_day"]
+    values = linear_drift(**ramp, noise_sd=0.05, seed=seed)
+    params = HealthParams()
+    got = health_rows(hours("VIB", values, spread=0.1), VIB7, params=params)
+    row = got.row(0, named=True)
+    assert abs(row["z"]) < params.drift_z and row["drift"] is False
+    crossing = drift_crossing(**ramp, limit=7.0)
+    six_h = timedelta(hours=6)
+    assert (crossing - six_h).date() <= row["predicted_limit_date"] <= (crossing + six_h).date()
+    machine = machine_health(got.lazy(), MACHINES).collect().row(0, named=True)
+    assert machine["predicted_limit_date"] == row["predicted_limit_date"]
+    assert "reaches alarm_high 7" in machine["evidence"]
+
+
+@pytest.mark.parametrize("trend_hours", [24, 48])
+def test_a_flat_noisy_sensor_gets_no_limit_date(trend_hours: int) -> None:
+    """2.0 mm/s with noise sd 0.05 on the hourly means and no rise (20 seeds): no trend, no
+    date, no anomaly."""
+    params = HealthParams(trend_hours=trend_hours)
+    for seed in range(20):
+        values = linear_drift(
+            start_hour=TOTAL_HOURS, first=2.0, slope_per_hour=0.0, noise_sd=0.05, seed=seed
+        )
+        row = health_rows(hours("VIB", values, spread=0.1), VIB7, params=params).row(0, named=True)
+        assert (row["trend"], row["predicted_limit_date"], row["anomaly"]) == (False, None, False)

@@ -12,10 +12,13 @@ that are not flat (``sensor_hours.prepare_hours``):
 - drift: the EWMA (weight ``ewma_lambda``) of the hourly z, or the level's z, beyond
   ``drift_z``.
 - trend: least-squares line through the hourly means of the latest ``trend_hours``; it counts
-  when its t statistic reaches ``trend_t`` and it moves at least ``trend_min_sigmas_per_day`` s
-  per day. Extrapolated, it gives the plant day it reaches the alarm limit it moves toward
-  (``predicted_limit_date``; the as-of day when the level is already there; none beyond
-  ``prediction_max_days``).
+  when the OLS slope t statistic (slope / its standard error, n - 2 degrees of freedom)
+  reaches ``trend_t`` and it moves at least ``trend_min_sigmas_per_day`` residual sigmas (the
+  scatter of those hours about the line) per day. Extrapolated, it gives the plant day it
+  reaches the alarm limit it moves toward (``predicted_limit_date``; the as-of day when the
+  level is already there; none beyond ``prediction_max_days``). The baseline takes no part:
+  a sensor that has risen steadily since the first day of history has a baseline that moved
+  with it (z near 0), yet its trend still dates the limit.
 - health: 1 at the baseline, 0 at the alarm limit on the side the level moved to: (limit -
   level) / (limit - m), clipped to 0..1. Without an alarm limit on that side the limit is
   m +- ``no_limit_sigmas`` s.
@@ -71,7 +74,8 @@ def _baseline(used: pl.LazyFrame, recent_start: datetime, params: HealthParams) 
 
 
 def _trend(used: pl.LazyFrame, end: datetime, params: HealthParams) -> pl.LazyFrame:
-    """slope_per_hour, t statistic and the fitted value at the last hour, per sensor."""
+    """slope_per_hour, t statistic, residual sigma and the fitted value at the last hour, per
+    sensor."""
     x = (pl.col("hour") + timedelta(minutes=30) - pl.lit(end)).dt.total_microseconds() / 3.6e9
     recent = used.filter(pl.col("hour") >= pl.lit(end - timedelta(hours=params.trend_hours)))
     fit = (
@@ -92,8 +96,10 @@ def _trend(used: pl.LazyFrame, end: datetime, params: HealthParams) -> pl.LazyFr
         .with_columns(slope=pl.when(pl.col("_sxx") > 0).then(pl.col("_sxy") / pl.col("_sxx")))
     )
     sse = (pl.col("_syy") - pl.col("slope") * pl.col("_sxy")).clip(lower_bound=0.0)
-    se = (sse / (pl.col("trend_n") - 2) / pl.col("_sxx")).sqrt()
+    resid_sd = (sse / (pl.col("trend_n") - 2)).sqrt()
+    se = resid_sd / pl.col("_sxx").sqrt()
     return fit.with_columns(
+        trend_resid_sd=pl.when(pl.col("trend_n") > 2).then(resid_sd),
         trend_t=pl.when(pl.col("trend_n") > 2)
         .then(
             pl.when(se > 0)
@@ -103,7 +109,7 @@ def _trend(used: pl.LazyFrame, end: datetime, params: HealthParams) -> pl.LazyFr
         .otherwise(None),
         fitted_last=pl.col("_ym") + pl.col("slope") * (pl.col("_x_last") - pl.col("_xm")),
         x_last=pl.col("_x_last"),
-    ).select("sensor_id", "trend_n", "slope", "trend_t", "fitted_last", "x_last")
+    ).select("sensor_id", "trend_n", "slope", "trend_t", "trend_resid_sd", "fitted_last", "x_last")
 
 
 def sensor_health(
@@ -156,10 +162,12 @@ def sensor_health(
         pl.col("alarm_low").is_not_null() & (level <= pl.col("alarm_low"))
     )
     slope = pl.col("slope")
+    # Significance and size are judged on the trend window alone, never on the baseline: a
+    # steady rise since the first day of history drags the baseline median and MAD along.
     trend = (
         (pl.col("trend_n") >= p.trend_min_points)
         & (pl.col("trend_t").abs() >= p.trend_t)
-        & (slope.abs() * 24 >= p.trend_min_sigmas_per_day * s)
+        & (slope.abs() * 24 >= p.trend_min_sigmas_per_day * pl.col("trend_resid_sd"))
     ).fill_null(False)
     to_high = trend & (slope > 0) & pl.col("alarm_high").is_not_null()
     to_low = trend & (slope < 0) & pl.col("alarm_low").is_not_null()

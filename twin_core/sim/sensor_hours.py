@@ -60,7 +60,8 @@ class HealthParams(BaseModel):
     trend_min_sigmas_per_day: float = Field(
         default=0.5,
         ge=0,
-        description="A trend must also move at least this many baseline sigmas per day.",
+        description="A trend must also move at least this many residual sigmas (the scatter of "
+        "its hours about the fitted line) per day.",
     )
     prediction_max_days: int = Field(
         default=90, ge=1, description="Predicted limit dates further ahead are not reported."
