@@ -49,6 +49,9 @@ class RowRule(BaseModel):
     predicate: str
     description: str
     severity: Severity = "error"
+    shown: tuple[str, ...] = Field(
+        default=(), description="Columns whose values the quarantine reason quotes."
+    )
 
 
 class Source(BaseModel):
@@ -103,6 +106,16 @@ _END_AFTER_START = RowRule(
     name="end_after_start",
     predicate="end_ts >= start_ts",
     description="end_ts is not before start_ts",
+)
+
+# Shifts are full timestamps, so an overnight shift (22:00 -> 06:00 the next day) ends after it
+# starts; one that does not plans no time and is a data error, not a 24-hour line.
+_SHIFT_HAS_LENGTH = RowRule(
+    name="shift_end_after_start",
+    predicate="end_ts > start_ts",
+    description="end_ts is strictly after start_ts (a zero-length or inverted shift plans no "
+    "time; an overnight shift ends on the next day)",
+    shown=("end_ts",),
 )
 
 SOURCES: dict[str, Source] = {
@@ -241,7 +254,7 @@ SOURCES: dict[str, Source] = {
             key=("line_id", "start_ts"),
             event_time="start_ts",
             columns=(_id("line_id"), _ts("start_ts"), _ts("end_ts")),
-            rules=(_END_AFTER_START,),
+            rules=(_SHIFT_HAS_LENGTH,),
         ),
         # ---------------------------------------------------------------- transactions
         Source(

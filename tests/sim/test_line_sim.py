@@ -210,6 +210,42 @@ def test_a_steady_machine_makes_its_open_hours_over_its_cycle() -> None:
     assert got["planned_hours"].to_list() == [8.0] * 3
 
 
+def test_a_line_whose_only_shifts_plan_no_time_is_forecast_no_hours_not_24() -> None:
+    """06:00-06:00 every day of the last week (a shift row that plans no time, read back from the
+    quarantine): the line works to shifts and has none, so 0 planned hours and no output."""
+    shifts = [(datetime(2026, 3, d, 6), datetime(2026, 3, d, 6)) for d in range(2, 9)]
+    got = forecast_lines(inputs([station("M1", 1, 60.0)], shifts=shifts), PARAMS).collect()
+    assert got["planned_hours"].to_list() == [0.0] * 3
+    assert got["p90_qty"].to_list() == [0.0] * 3
+
+
+def test_a_shift_row_that_plans_no_time_opens_no_window_beside_a_real_one() -> None:
+    """Monday 06:00-06:00 and 14:00 -> 06:00 (inverted) beside 14:00-22:00: next Monday has the
+    one 14:00-22:00 window, and four extra hours go after it to midnight (2 h), then right
+    before it (12:00-14:00), not from 06:00 where the empty rows would have put them."""
+    monday = [
+        (datetime(2026, 3, 2, 6), datetime(2026, 3, 2, 6)),
+        (datetime(2026, 3, 2, 14), datetime(2026, 3, 2, 6)),
+        (datetime(2026, 3, 2, 14), datetime(2026, 3, 2, 22)),
+    ]
+    shifts = pl.LazyFrame(
+        [("L1", s, e) for s, e in monday],
+        schema={"line_id": pl.String, "start_ts": TS, "end_ts": TS},
+        orient="row",
+    )
+    days = horizon(AS_OF, 1, "UTC")
+    got = line_windows(shifts, pl.LazyFrame({"line_id": ["L1"]}), days, AS_OF, "UTC").collect()
+    assert list(zip(got["start_ts"], got["end_ts"], strict=True)) == [
+        (datetime(2026, 3, 9, 14), datetime(2026, 3, 9, 22))
+    ]
+    more = extra_hours(got, days, {"L1": 4.0})
+    assert list(zip(more["start_ts"], more["end_ts"], strict=True)) == [
+        (datetime(2026, 3, 9, 12), datetime(2026, 3, 9, 14)),
+        (datetime(2026, 3, 9, 14), datetime(2026, 3, 9, 22)),
+        (datetime(2026, 3, 9, 22), datetime(2026, 3, 10, 0)),
+    ]
+
+
 def test_an_outage_of_the_only_machine_empties_its_day() -> None:
     """A 24 h outage from the start of day 2 leaves day 2 with no output and 0 planned hours."""
     scenario = LineScenario(outages=(("M1", datetime(2026, 3, 10), 24.0),))

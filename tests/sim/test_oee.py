@@ -252,3 +252,76 @@ def test_overlapping_shifts_of_a_line_are_merged() -> None:
         shifts([("L1", ts(6), ts(14)), ("L1", ts(12), ts(20))]),
     ).collect()
     assert _row(got)["planned_busy_s"] == 14 * 3600.0
+
+
+@pytest.mark.parametrize(
+    "only_shift",
+    [(ts(6), ts(6)), (ts(14), ts(6))],
+    ids=["zero_length_06_06", "inverted_14_06"],
+)
+def test_a_line_whose_only_shift_plans_no_time_is_planned_zero_not_24_hours(
+    only_shift: tuple[datetime, datetime],
+) -> None:
+    """A line whose only shift row is 06:00-06:00 (or ends before it starts) has shifts, none
+    with any time: PBT 0 and null availability and OEE, not 1 h running over 24 h = 0.042."""
+    start, end = only_shift
+    got = machine_day(
+        events([("M1", ts(6), ts(7), "running")]),
+        production([("M1", ts(6, 30), 3_000, 0)]),
+        machines(),
+        plant_days(DAY, DAY, "UTC"),
+        "UTC",
+        shifts([("L1", start, end)]),
+    ).collect()
+    row = _row(got)
+    assert (row["planned_busy_s"], row["running_s"], row["availability"], row["oee"]) == (
+        0.0,
+        0.0,
+        None,
+        None,
+    )
+    assert row["good_qty"] == 3_000
+    per_shift = machine_shift(
+        events([("M1", ts(6), ts(7), "running")]),
+        production([]),
+        machines(),
+        plant_days(DAY, DAY, "UTC"),
+        "UTC",
+        shifts([("L1", start, end)]),
+    ).collect()
+    assert per_shift.height == 0
+
+
+def test_a_zero_length_shift_next_to_a_real_one_adds_nothing() -> None:
+    """06:00-06:00 beside 14:00-22:00 on the same line: the line is planned the 8 h of the real shift."""
+    got = machine_day(
+        events([("M1", ts(6), ts(22), "running")]),
+        production([]),
+        machines(),
+        plant_days(DAY, DAY, "UTC"),
+        "UTC",
+        shifts([("L1", ts(6), ts(6)), ("L1", ts(14), ts(22))]),
+    ).collect()
+    row = _row(got)
+    assert (row["planned_busy_s"], row["availability"]) == (8 * 3600.0, 1.0)
+
+
+def test_an_overnight_shift_is_planned_on_both_plant_days() -> None:
+    """22:00 -> 06:00 the next day (full timestamps, end after start) plans 2 h on the first plant
+    day and 6 h on the second, and is one 8-hour shift row."""
+    run = [("M1", ts(22), ts(6, d=3), "running")]
+    two_days = plant_days(DAY, date(2026, 3, 3), "UTC")
+    night = shifts([("L1", ts(22), ts(6, d=3))])
+    got = machine_day(events(run), production([]), machines(), two_days, "UTC", night).collect()
+    expected = pl.DataFrame(
+        {
+            "day": [DAY, date(2026, 3, 3)],
+            "planned_busy_s": [2 * 3600.0, 6 * 3600.0],
+            "availability": [1.0, 1.0],
+        }
+    )
+    assert_frame_equal(got.select("day", "planned_busy_s", "availability"), expected)
+    per_shift = machine_shift(
+        events(run), production([]), machines(), two_days, "UTC", night
+    ).collect()
+    assert (per_shift.height, per_shift["planned_busy_s"][0]) == (1, 8 * 3600.0)

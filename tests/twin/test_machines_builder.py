@@ -268,3 +268,79 @@ def test_vorne_shift_as_landing_extracts_gives_the_published_oee(settings: Setti
         ).fetchall()
     assert len(got) == 1
     assert got[0] == pytest.approx(EXPECTED_VORNE, rel=1e-6)
+
+
+def _vorne_landing(settings: Settings, shift_files: dict[str, str]) -> None:
+    """The Vorne day as MES CSV extracts, the shifts as ``shift_files`` (file name -> CSV),
+    through ingest and validation."""
+    from twin_core.ingest import ingest_landing
+    from twin_core.validation import validate_pending
+
+    landing = settings.landing_dir
+    files = {
+        "machines": "machine_id,line_id,site_id,name,machine_type,line_position,ideal_cycle_time_s\n"
+        "M1,L1,S1,press,press,1,1.0\n",
+        "products": "product_id,name,revision,line_id\nP1,widget,A,L1\n",
+        "machine_events": "machine_id,start_ts,end_ts,state,reason_code\n"
+        + "".join(f"M1,{s.isoformat()},{e.isoformat()},{st},\n" for s, e, st in VORNE_EVENTS),
+        "production": "record_id,work_order_id,machine_id,product_id,lot_id,start_ts,end_ts,good_qty,scrap_qty\n"
+        "R1,WO1,M1,P1,LOT1,2026-03-02T06:00:00,2026-03-02T10:00:00,10000,200\n"
+        "R2,WO1,M1,P1,LOT2,2026-03-02T10:00:00,2026-03-02T13:59:59,8848,223\n",
+    }
+    for source, text in files.items():
+        (landing / source).mkdir(parents=True, exist_ok=True)
+        (landing / source / f"{source}_2026-03-02.csv").write_text(text, encoding="utf-8")
+    (landing / "shifts").mkdir(parents=True, exist_ok=True)
+    for name, text in shift_files.items():
+        (landing / "shifts" / name).write_text(text, encoding="utf-8")
+    ingest_landing(settings)
+    statuses = {v.status for v in validate_pending(settings, as_of=DAY)}
+    assert "failed" not in statuses
+
+
+ZERO_LENGTH_SHIFT = "line_id,start_ts,end_ts\nL1,2026-03-02T06:00:00,2026-03-02T06:00:00\n"
+
+
+@pytest.mark.slow
+def test_a_line_whose_only_shift_row_was_quarantined_is_planned_no_time(
+    settings: Settings,
+) -> None:
+    """The Vorne day with its only shift delivered as 06:00-06:00: the row is quarantined, the
+    line still counts as working to shifts, so it is planned 0 s with availability and OEE
+    null (the units made still count), not the whole day less its breaks (373 min / 23 h = 0.27)."""
+    _vorne_landing(settings, {"shifts_2026-03-02.csv": ZERO_LENGTH_SHIFT})
+    with open_warehouse(settings) as con:
+        assert con.execute(
+            "select rule from quality.quarantine where source = 'shifts'"
+        ).fetchall() == [("shift_end_after_start",)]
+        assert con.execute("select count(*) from core.shifts").fetchall() == [(0,)]
+        rebuild(con, settings, DAY, builder_list=[machines.build])
+        got = con.execute(
+            "select planned_busy_s, running_s, availability, oee, good_qty "
+            "from twin.machine_day where machine_id = 'M1' and day = ?",
+            [DAY],
+        ).fetchall()
+        assert con.execute("select count(*) from twin.machine_shift").fetchall() == [(0,)]
+    assert got == [(0.0, 0.0, None, None, 18_848)]
+
+
+@pytest.mark.slow
+def test_a_quarantined_shift_corrected_by_a_later_file_plans_the_corrected_shift(
+    settings: Settings,
+) -> None:
+    """06:00-06:00, then the same shift (same key) corrected to 06:00-14:00 in a later file:
+    the correction is the shift and the quarantined row adds nothing (the Vorne OEE)."""
+    fixed = "line_id,start_ts,end_ts\nL1,2026-03-02T06:00:00,2026-03-02T14:00:00\n"
+    _vorne_landing(
+        settings,
+        {"shifts_2026-03-02.csv": ZERO_LENGTH_SHIFT, "shifts_2026-03-02_fix.csv": fixed},
+    )
+    with open_warehouse(settings) as con:
+        rebuild(con, settings, DAY, builder_list=[machines.build])
+        got = con.execute(
+            "select planned_busy_s, running_s, availability, performance, quality, oee "
+            "from twin.machine_day where machine_id = 'M1' and day = ?",
+            [DAY],
+        ).fetchall()
+    assert len(got) == 1
+    assert got[0] == pytest.approx(EXPECTED_VORNE, rel=1e-6)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -88,6 +88,43 @@ def test_contract_row_rule_breach_is_quarantined_under_the_rule_name(
     validate_batch(settings, "b1", as_of=AS_OF)
     assert query('select "row", rule from quality.quarantine') == [(2, "end_after_start")]
     assert query("select start_ts::varchar from core.machine_events") == [(f"{DAY} 08:00:00",)]
+
+
+def test_a_zero_length_or_inverted_shift_is_quarantined_naming_its_line_and_start(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """Shifts are full timestamps: 06:00-06:00 plans no time and 14:00 -> 06:00 the same day
+    ends before it starts; both break shift_end_after_start, with a reason naming the line,
+    the start and the end. The overnight 22:00 -> 06:00 the next day and a day shift go on."""
+    nxt = date.fromisoformat(DAY) + timedelta(days=1)
+
+    def shift(line: str, start: str, end: str) -> dict[str, Any]:
+        return {"line_id": line, "start_ts": start, "end_ts": end}
+
+    rows = [
+        shift("L1", f"{DAY} 06:00:00", f"{DAY} 14:00:00"),
+        shift("L2", f"{DAY} 06:00:00", f"{DAY} 06:00:00"),
+        shift("L3", f"{DAY} 14:00:00", f"{DAY} 06:00:00"),
+        shift("L4", f"{DAY} 22:00:00", f"{nxt} 06:00:00"),
+    ]
+    add_batch("b1", {"shifts": rows})
+    result = validate_batch(settings, "b1", as_of=AS_OF)
+    rule = "shift_end_after_start"
+    text = (
+        f"{rule}: end_ts is strictly after start_ts (a zero-length or inverted shift plans no "
+        "time; an overnight shift ends on the next day)"
+    )
+    assert query('select "row", rule, reason from quality.quarantine order by "row"') == [
+        (2, rule, f"line_id=L2, start_ts={DAY} 06:00:00: {text} (end_ts={DAY} 06:00:00)"),
+        (3, rule, f"line_id=L3, start_ts={DAY} 14:00:00: {text} (end_ts={DAY} 06:00:00)"),
+    ]
+    assert query(
+        "select line_id, start_ts::varchar, end_ts::varchar from core.shifts order by line_id"
+    ) == [
+        ("L1", f"{DAY} 06:00:00", f"{DAY} 14:00:00"),
+        ("L4", f"{DAY} 22:00:00", f"{nxt} 06:00:00"),
+    ]
+    assert result.status == "passed_with_quarantine"
 
 
 def test_out_of_range_master_row_is_quarantined(

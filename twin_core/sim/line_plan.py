@@ -15,7 +15,8 @@ a machine; ``outage_stops`` one row per scenario outage.
 - Planned windows: a line with shifts repeats, for each horizon day, the shifts that
   started on the same weekday of the last week up to the as-of day (in local time, so a
   06:00 shift stays at 06:00 across a clock change); a line without shifts is planned all
-  the time. Planned stops of each machine repeat the same way. Builders only see rows up to
+  the time. A shift row that plans no time (06:00-06:00, or quarantined as inverted) is not
+  projected but still makes its line one with shifts, so such a line alone is planned 0 h. Planned stops of each machine repeat the same way. Builders only see rows up to
   the end of the as-of day, so future plans are projected, never read.
 - Scenario: an outage closes its machine from start for the given hours; extra shift hours
   open that much more time on each horizon day, first right after the day's last window,
@@ -185,7 +186,12 @@ def line_windows(
 ) -> pl.LazyFrame:
     """line_id, start_ts, end_ts: the planned windows of every line over the horizon."""
     start, end = days["start_ts"].min(), days["end_ts"].max()
-    projected = _project(shifts.select("line_id", "start_ts", "end_ts"), "line_id", days, as_of, tz)
+    # Rows that plan no time open nothing (nor steer a scenario's extra hours), but their line
+    # still has shifts: it is not planned around the clock.
+    timed = shifts.select("line_id", "start_ts", "end_ts").filter(
+        pl.col("end_ts") > pl.col("start_ts")
+    )
+    projected = _project(timed, "line_id", days, as_of, tz)
     with_shifts = shifts.select("line_id").unique()
     always = (
         lines.select("line_id")

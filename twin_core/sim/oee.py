@@ -5,6 +5,9 @@ Definitions (DESIGN.md, exact):
 
 - planned windows: the whole plant day for a line without shifts; the line's shifts (cut at
   plant-day boundaries) for a line with shifts. Shifts of one line that overlap are merged.
+  A line has shifts when it has any shift row, even one that plans no time (zero-length, or
+  ending before it starts): a line whose every shift row is empty is planned 0 s, and its
+  availability and OEE are null, not the whole day.
 - PBT (planned_busy_s) = planned window time less ``planned_stop`` time inside it.
 - running_s (APT), down_s, setup_s, idle_s: time in each state inside the planned windows.
   Events crossing midnight are split across plant days; an event that overlaps the next event
@@ -83,7 +86,9 @@ def planned_windows(
     if shifts is None:
         return m.join(whole_days, how="cross").drop("line_id")
     merged = _merged_shifts(shifts)
-    shift_lines = merged.select("line_id").unique()
+    # From the rows as given, not the merged ones: _merged_shifts drops rows that plan no
+    # time, and a line whose only shift is 06:00-06:00 must not fall back to the whole day.
+    shift_lines = shifts.select("line_id").unique()
     pieces = split_by_day(
         merged.with_columns(win_start=pl.col("shift_start"), win_end=pl.col("shift_end")),
         "win_start",

@@ -283,6 +283,7 @@ def row_checks(
             )
     for rule in src.rules:
         k = p("rr")
+        reason, params = _rule_reason(rule.name, rule.description, rule.shown, k)
         out.append(
             Check(
                 src.name,
@@ -298,8 +299,8 @@ def row_checks(
                     "description": rule.description,
                 },
                 bad_row=f"coalesce(not ({rule.predicate}), false)",
-                reason=f"${k}",
-                params={k: f"{rule.name}: {rule.description}"},
+                reason=reason,
+                params=params,
             )
         )
     if src.kind == "master":
@@ -322,6 +323,19 @@ def row_checks(
         )
     )
     return out
+
+
+def _rule_reason(
+    name: str, description: str, shown: tuple[str, ...], k: str
+) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters of a row rule's reason: its name and description, then the row's
+    values of ``shown``, e.g. ``shift_end_after_start: ... (end_ts=2026-03-02 06:00:00)``."""
+    params: dict[str, Any] = {k: f"{name}: {description}"}
+    if not shown:
+        return f"${k}", params
+    params[f"{k}_fmt"] = " (" + ", ".join(f"{c}={{}}" for c in shown) + ")"
+    values = ", ".join(f"coalesce({quote_ident(c)}::varchar, 'null')" for c in shown)
+    return f"concat(${k}, format(${k}_fmt, {values}))", params
 
 
 def _naming_the_key(src: Source, check: Check) -> Check:
