@@ -547,3 +547,54 @@ def test_degraded_snapshot_says_so_on_every_page(
     banner = str(coverage_banner(load()))
     assert "Degraded snapshot" in banner
     assert "machine_events missing for 2026-03-10 (required)" in banner
+
+
+def _dropout(sensor: str, machine: str = "M1") -> dict[str, object]:
+    return {
+        "sensor_id": sensor,
+        "machine_id": machine,
+        "status": "dropout",
+        "since": datetime(2026, 3, 10, 3),
+    }
+
+
+def test_a_machine_whose_sensors_all_stopped_is_one_item_not_one_per_sensor(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    insert(
+        "history.sensor_status",
+        [_dropout("S1"), _dropout("S2"), _dropout("S3"), _dropout("S9", "M2")],
+    )
+    items = [i for i in compute_instructions(load()) if i.department == "maintenance"]
+    assert sorted((i.kind, i.entity_id) for i in items) == [
+        ("machine_data_link", "M1"),
+        ("sensor_dropout", "S9"),
+    ]
+    [link] = [i for i in items if i.kind == "machine_data_link"]
+    assert link.action.startswith("Check the data link of machine M1: its sensors S1, S2, S3")
+
+
+def test_missing_sensor_readings_say_cannot_say_once_instead_of_every_sensor(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """No readings for the as-of day: one 'cannot say' maintenance item, no dropout items."""
+    insert("history.sensor_status", [_dropout(f"S{n}", f"M{n}") for n in range(1, 6)])
+    insert(
+        "history.data_coverage",
+        [
+            {
+                "site_id": "S1",
+                "source": "sensor_readings",
+                "day": AS_OF,
+                "required": True,
+                "rows": 0,
+                "status": "missing",
+                "reason": "no rows for the day",
+            }
+        ],
+    )
+    items = [i for i in compute_instructions(load()) if i.department == "maintenance"]
+    assert [(i.kind, i.priority) for i in items] == [("cannot_say", 2)]
+    assert items[0].action.startswith(
+        "Cannot say machine health and sensor faults for 2026-03-10: no sensor_readings arrived"
+    )

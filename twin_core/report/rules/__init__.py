@@ -37,7 +37,9 @@ RULES: dict[str, Callable[[ReportData], list[Instruction]]] = {
 def compute_instructions(data: ReportData) -> list[Instruction]:
     """Every department's instructions for the snapshot, prioritised by the loss each
     prevents (twin_core.report.triage), in reading order."""
+    from twin_core.report.rules import cannot_say
     from twin_core.report.triage import triage
 
     items = [i for department in DEPARTMENTS for i in RULES[department](data)]
+    items = cannot_say.apply(data, items)
     return triage(items, data.snapshot.as_of, data.snapshot.horizon_days)
