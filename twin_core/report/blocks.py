@@ -96,13 +96,6 @@ def priority_badge(priority: int) -> Html:
 def _instruction_rows(items: Sequence[Instruction]) -> list[list[object]]:
     rows: list[list[object]] = []
     for i in items:
-        loss = ""
-        if i.loss is not None:
-            loss = f"{i.loss:.1f}".removesuffix(".0") + f" {i.loss_unit or ''}"
-            if i.loss_day is not None:
-                loss += f" by {i.loss_day}"
-            if i.loss_cost is not None:
-                loss += f" ({i.loss_cost:.0f} in money)"
         state = i.state or ""
         if (i.nights_open or 0) > 1:
             state += f", {i.nights_open} nights (since {i.first_seen})"
@@ -112,7 +105,7 @@ def _instruction_rows(items: Sequence[Instruction]) -> list[list[object]]:
                 state,
                 cell(i.due_date),
                 Html(el("div", i.action) + el("div", i.reason, class_="reason")),
-                loss,
+                i.loss_text(),
                 f"{i.entity_type} {i.entity_id}",
             ]
         )

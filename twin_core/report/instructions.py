@@ -17,7 +17,7 @@ import polars as pl
 from twin_core.export import csv_text
 from twin_core.report.rules import DEPARTMENTS, Instruction
 from twin_core.report.triage import Previous
-from twin_core.warehouse import fetch_polars
+from twin_core.warehouse import fetch_polars, quote_ident
 
 COLUMNS = (
     "department",
@@ -177,6 +177,17 @@ def history_frame(
     return pl.DataFrame(full, schema=schema)
 
 
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Append ``frame`` to history.<table> by column name (``table`` is one of this module's)."""
+    if not frame.height:
+        return
+    con.register("_frame", frame.to_arrow())
+    try:
+        con.execute(f"insert into history.{quote_ident(table)} by name select * from _frame")
+    finally:
+        con.unregister("_frame")
+
+
 def write_instructions(
     con: duckdb.DuckDBPyConnection,
     snapshot_id: int,
@@ -189,25 +200,12 @@ def write_instructions(
     con.execute("begin transaction")
     try:
         con.execute("delete from history.instructions where snapshot_id = ?", [snapshot_id])
-        if frame.height:
-            con.register("_instructions", frame.to_arrow())
-            try:
-                con.execute("insert into history.instructions by name select * from _instructions")
-            finally:
-                con.unregister("_instructions")
+        _insert(con, "instructions", frame)
         if history is not None:
             con.execute(
                 "delete from history.instruction_history where snapshot_id = ?", [snapshot_id]
             )
-            if history.height:
-                con.register("_instruction_history", history.to_arrow())
-                try:
-                    con.execute(
-                        "insert into history.instruction_history by name "
-                        "select * from _instruction_history"
-                    )
-                finally:
-                    con.unregister("_instruction_history")
+            _insert(con, "instruction_history", history)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -235,17 +233,6 @@ def md_cell(text: object) -> str:
     )
 
 
-def _loss_text(i: Instruction) -> str:
-    if i.loss is None:
-        return ""
-    text = f"{i.loss:.1f}".removesuffix(".0") + f" {i.loss_unit or ''}".rstrip()
-    if i.loss_day is not None:
-        text += f" by {i.loss_day}"
-    if i.loss_cost is not None:
-        text += f" ({i.loss_cost:.0f} in money)"
-    return text
-
-
 def instructions_markdown(items: list[Instruction], title: str) -> str:
     """One table per department: priority, state, due date, action, loss, reason."""
     lines = [f"# {title}", ""]
@@ -265,7 +252,7 @@ def instructions_markdown(items: list[Instruction], title: str) -> str:
             )
             lines.append(
                 f"| {n} | {i.priority}{' watch' if i.mode == 'watch' else ''} | {state} "
-                f"| {i.due_date or ''} | {md_cell(i.action)} | {md_cell(_loss_text(i))} "
+                f"| {i.due_date or ''} | {md_cell(i.action)} | {md_cell(i.loss_text())} "
                 f"| {md_cell(i.reason)} |"
             )
         lines.append("")

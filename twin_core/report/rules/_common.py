@@ -69,6 +69,17 @@ class Instruction:
             "source": self.source,
         }
 
+    def loss_text(self) -> str:
+        """The loss as people read it: '12.5 parts at risk ... by 2026-03-11 (50 in money)'."""
+        if self.loss is None:
+            return ""
+        text = f"{self.loss:.1f}".removesuffix(".0") + f" {self.loss_unit or ''}".rstrip()
+        if self.loss_day is not None:
+            text += f" by {self.loss_day}"
+        if self.loss_cost is not None:
+            text += f" ({self.loss_cost:.0f} in money)"
+        return text
+
     def full_row(self) -> dict[str, Any]:
         """Every stored column of history.instructions (snapshot_id and rank aside)."""
         return {

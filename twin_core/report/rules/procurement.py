@@ -68,7 +68,9 @@ def _supplier_text(data: ReportData, supplier: str | None) -> str:
     )
 
 
-def _stockout_loss(data: ReportData, r: dict[str, Any]) -> dict[str, Any]:
+def _stockout_loss(
+    data: ReportData, r: dict[str, Any], unit_cost: dict[str, float]
+) -> dict[str, Any]:
     """Days the material is projected out of stock inside the horizon (from its stockout date
     to the horizon's last day) and, with a unit cost, the value of the requirement unmet in
     them (days x demand_mean_daily x unit_cost)."""
@@ -78,7 +80,7 @@ def _stockout_loss(data: ReportData, r: dict[str, Any]) -> dict[str, Any]:
     if stockout is None or stockout > end:
         return {"loss": None, "loss_unit": "days out of stock", "loss_day": None}
     days = float((end - stockout).days + 1)
-    cost = material_unit_costs(data).get(str(r["material_id"]))
+    cost = unit_cost.get(str(r["material_id"]))
     daily = r.get("demand_mean_daily")
     money = None if cost is None or daily is None else days * float(daily) * cost
     return {
@@ -94,6 +96,7 @@ def _order_items(
 ) -> list[Instruction]:
     snap = data.snapshot
     names = {str(r["material_id"]): r for r in records(data.query("bom"))}
+    costs = material_unit_costs(data)
     items: list[Instruction] = []
     for r in records(data.table("material_status")):
         by, qty = r.get("order_by_date"), r.get("order_qty")
@@ -135,7 +138,7 @@ def _order_items(
                 "history.material_status, history.supplier_performance",
                 -float((by - snap.as_of).days),
                 kind="place_order",
-                **_stockout_loss(data, r),
+                **_stockout_loss(data, r, costs),
                 # A material a short line needs shares the line's cause with its other items.
                 cause_id=f"line:{line}" if line else f"material:{material}",
             )
@@ -148,6 +151,7 @@ def _expedite_items(
 ) -> list[Instruction]:
     snap = data.snapshot
     status = {str(r["material_id"]): r for r in records(data.table("material_status"))}
+    costs = material_unit_costs(data)
     items: list[Instruction] = []
     for po in records(data.query("open_purchase_orders")):
         promised: date | None = po.get("promised_date")
@@ -184,7 +188,7 @@ def _expedite_items(
                 line,
                 "core.purchase_orders, history.material_status, history.supplier_performance",
                 kind="expedite_po",
-                **_stockout_loss(data, status.get(material) or {"material_id": material}),
+                **_stockout_loss(data, status.get(material) or {"material_id": material}, costs),
                 cause_id=f"line:{line}" if line else f"material:{material}",
             )
         )
@@ -279,6 +283,7 @@ def _stockout_items(
     procurement (the replenishment policy gave no order-by date)."""
     snap = data.snapshot
     open_for = {str(po["material_id"]) for po in records(data.query("open_purchase_orders"))}
+    costs = material_unit_costs(data)
     items: list[Instruction] = []
     for r in records(data.table("material_status")):
         material, stockout = str(r["material_id"]), r.get("stockout_date")
@@ -305,7 +310,7 @@ def _stockout_items(
                 "history.material_status, core.purchase_orders",
                 -float((stockout - snap.as_of).days),
                 kind="order_now",
-                **_stockout_loss(data, r),
+                **_stockout_loss(data, r, costs),
                 cause_id=f"line:{line}" if line else f"material:{material}",
             )
         )

@@ -39,16 +39,19 @@ RULE_WORDS = {"WE1": "beyond 3 sigma", "NELSON1": "beyond 3 sigma"}
 # (8 / 9 in a row on one side, 6 in a row trending). Any other rule firing on one lot of an
 # otherwise stable series is a note to watch.
 ACTION_RULES = {"WE1", "NELSON1", "WE4", "NELSON2", "NELSON3"}
-LOCATION_CHARTS = {"X", "XBAR", "I", "INDIVIDUALS"}
 # Expected out-of-spec parts below this are not a loss that makes an item priority 1.
 MIN_PARTS_AT_RISK = 1.0
 
 
 @dataclass
 class _Quality:
-    """What the quality rules share: recent violations and holds, lot sizes, spec limits."""
+    """What the quality rules share, read once: recent violations and holds, significant
+    drift, lot sizes, spec limits."""
 
     data: ReportData
+    series: dict[tuple[str, str], list[dict[str, Any]]]
+    holds: dict[tuple[str, str, str], list[dict[str, Any]]]
+    drift: dict[str, list[dict[str, Any]]]
     lot_qty: dict[str, float]
     unit_cost: dict[str, float]
     capability: dict[tuple[str, str], dict[str, Any]]
@@ -59,6 +62,9 @@ class _Quality:
     def of(cls, data: ReportData) -> _Quality:
         return cls(
             data,
+            _recent_series(data),
+            _recent_holds(data),
+            _significant_drift(data),
             lot_quantities(data),
             product_material_costs(data),
             {
@@ -160,11 +166,11 @@ def _spc_items(
     data = q.data
     snap = data.snapshot
     since = snap.as_of - timedelta(days=VIOLATION_DAYS - 1)
-    holds = _recent_holds(data)
+    holds = q.holds
     holds_listed = data.table("lots_to_hold") is not None
     used: set[tuple[str, str]] = set()
     items: list[Instruction] = []
-    for (product, char), rows in sorted(_recent_series(data).items()):
+    for (product, char), rows in sorted(q.series.items()):
         if (product, char) in absorbed:
             continue
         lots = sorted({str(r["lot_id"]) for r in rows})
@@ -361,12 +367,11 @@ def _drift_cause_items(
     Returns the items, the (product, characteristic) series and (product, machine) holds used."""
     data = q.data
     snap = data.snapshot
-    holds = _recent_holds(data)
-    series = _recent_series(data)
+    holds, series = q.holds, q.series
     series_used: set[tuple[str, str]] = set()
     holds_used: set[tuple[str, str]] = set()
     items: list[Instruction] = []
-    for machine, rows in sorted(_significant_drift(data).items()):
+    for machine, rows in sorted(q.drift.items()):
         first = min(
             (r for r in rows if r.get("first_alarm_ts") is not None),
             key=lambda r: r["first_alarm_ts"],
@@ -455,11 +460,9 @@ def _hold_items(q: _Quality, used: set[tuple[str, str]]) -> list[Instruction]:
     drift without a significant link to a characteristic asks for a sample re-inspection
     (priority 3)."""
     data = q.data
-    significant = {
-        (m, str(r["product_id"])) for m, rows in _significant_drift(data).items() for r in rows
-    }
+    significant = {(m, str(r["product_id"])) for m, rows in q.drift.items() for r in rows}
     items: list[Instruction] = []
-    for (product, machine, reason), rows in sorted(_recent_holds(data).items()):
+    for (product, machine, reason), rows in sorted(q.holds.items()):
         if (product, machine) in used:
             continue
         lots = sorted({str(r.get("lot_id")) for r in rows})
