@@ -19,6 +19,18 @@ TOMORROW = date(2026, 3, 11)
 
 Insert = Callable[[str, list[dict[str, Any]]], None]
 
+# Quality tables older warehouses may lack; the rules tests create them when they need them.
+LOTS_TO_HOLD_DDL = (
+    "create table if not exists history.lots_to_hold (snapshot_id bigint, lot_id varchar, "
+    "product_id varchar, machine_id varchar, reason varchar, evidence varchar, "
+    "flagged_at timestamp, characteristics varchar)"
+)
+QUALITY_DRIFT_DDL = (
+    "create table if not exists history.quality_drift (snapshot_id bigint, machine_id varchar, "
+    "metric varchar, product_id varchar, characteristic varchar, direction varchar, "
+    "first_alarm_ts timestamp, max_ewma double, predicted_shift double)"
+)
+
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
     """Insert dict rows by column name; history tables get snapshot_id 1 unless given.

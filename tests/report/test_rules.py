@@ -7,7 +7,16 @@ from datetime import date, datetime
 
 import duckdb
 
-from tests.report.conftest import AS_OF, TOMORROW, Insert, forecast, machines, short_line
+from tests.report.conftest import (
+    AS_OF,
+    LOTS_TO_HOLD_DDL,
+    QUALITY_DRIFT_DDL,
+    TOMORROW,
+    Insert,
+    forecast,
+    machines,
+    short_line,
+)
 from twin_core.report import Instruction, ReportData, compute_instructions
 
 
@@ -426,18 +435,6 @@ def test_drifting_machine_gets_tighter_inspection_of_its_lots(
     assert [i.action for i in items] == [
         "Tighten inspection of lots from machine M1: measure P1 diameter on every lot until its drift is fixed."
     ]
-
-
-LOTS_TO_HOLD_DDL = (
-    "create table if not exists history.lots_to_hold (snapshot_id bigint, lot_id varchar, "
-    "product_id varchar, machine_id varchar, reason varchar, evidence varchar, "
-    "flagged_at timestamp, characteristics varchar)"
-)
-QUALITY_DRIFT_DDL = (
-    "create table if not exists history.quality_drift (snapshot_id bigint, machine_id varchar, "
-    "metric varchar, product_id varchar, characteristic varchar, direction varchar, "
-    "first_alarm_ts timestamp, max_ewma double, predicted_shift double)"
-)
 
 
 def _hold(lot: str, reason: str, flagged: datetime = datetime(2026, 3, 9, 8)) -> dict[str, object]:

@@ -11,21 +11,10 @@ from statistics import NormalDist
 import duckdb
 import pytest
 
-from tests.report.conftest import AS_OF, TOMORROW, Insert
+from tests.report.conftest import AS_OF, LOTS_TO_HOLD_DDL, QUALITY_DRIFT_DDL, TOMORROW, Insert
 from twin_core.report import Instruction, ReportData, compute_instructions
 from twin_core.report.blocks import instruction_tables
 from twin_core.report.triage import Previous, key_of, policy_priority, track, triage
-
-LOTS_TO_HOLD_DDL = (
-    "create table if not exists history.lots_to_hold (snapshot_id bigint, lot_id varchar, "
-    "product_id varchar, machine_id varchar, reason varchar, evidence varchar, "
-    "flagged_at timestamp, characteristics varchar)"
-)
-QUALITY_DRIFT_DDL = (
-    "create table if not exists history.quality_drift (snapshot_id bigint, machine_id varchar, "
-    "metric varchar, product_id varchar, characteristic varchar, direction varchar, "
-    "first_alarm_ts timestamp, max_ewma double, predicted_shift double)"
-)
 
 
 def _item(**kw: object) -> Instruction:
