@@ -587,3 +587,36 @@ def test_missing_sensor_readings_say_cannot_say_once_instead_of_every_sensor(
     assert items[0].action.startswith(
         "Cannot say machine health and sensor faults for 2026-03-10: no sensor_readings arrived"
     )
+
+
+def test_an_optional_source_missing_is_neither_a_cannot_say_item_nor_on_the_banner(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """Shifts (optional) never delivered and no feedback today: nothing to say about them."""
+    from twin_core.report.coverage import coverage_banner
+
+    insert(
+        "history.data_coverage",
+        [
+            {
+                "site_id": "S1",
+                "source": "shifts",
+                "day": AS_OF,
+                "required": False,
+                "rows": 0,
+                "status": "missing",
+                "reason": "no shifts",
+            },
+            {
+                "site_id": "S1",
+                "source": "customer_feedback",
+                "day": AS_OF,
+                "required": False,
+                "rows": 0,
+                "status": "missing",
+                "reason": "no rows",
+            },
+        ],
+    )
+    assert [i for i in compute_instructions(load()) if i.kind == "cannot_say"] == []
+    assert "Data coverage: complete for 2026-03-10" in str(coverage_banner(load()))

@@ -39,7 +39,12 @@ def coverage_gaps(data: ReportData) -> list[str]:
     frame = data.table("data_coverage")
     if frame is None or frame.is_empty():
         return []
-    day = frame.filter((pl.col("day") == data.snapshot.as_of) & (pl.col("status") != "ok"))
+    # An optional source the plant has never delivered (no newest row) is not partial data.
+    day = frame.filter(
+        (pl.col("day") == data.snapshot.as_of)
+        & (pl.col("status") != "ok")
+        & (pl.col("required").fill_null(False) | pl.col("newest_ts").is_not_null())
+    )
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in day.sort("source", "line_id", nulls_last=False).iter_rows(named=True):
         groups[(str(r["source"]), str(r["status"]))].append(r)
@@ -78,7 +83,8 @@ def coverage_banner(data: ReportData) -> Html:
     if not reasons and not gaps:
         return el(
             "p",
-            f"Data coverage: every source complete for {data.snapshot.as_of} (twin.data_coverage).",
+            f"Data coverage: complete for {data.snapshot.as_of} (twin.data_coverage; an "
+            "optional source the plant has never delivered is not counted).",
             class_="coverage ok",
         )
     title = (

@@ -90,7 +90,9 @@ def changes_section(items: list[Instruction], resolved: Sequence[Previous]) -> l
     escalated = [i for i in items if i.state == "escalated"]
     out: list[Html] = [el("h2", "Since yesterday")]
     if not any(i.state in ("open", "escalated") for i in items) and not resolved:
+        # Nothing to compare with: listing every item as new would repeat the lists below.
         out.append(el("p", "First night tracked: every item is new.", class_="note"))
+        return out
     rows = (
         [["new", i.department, f"P{i.priority}", i.action] for i in new]
         + [["escalated", i.department, f"P{i.priority}", i.action] for i in escalated]

@@ -38,11 +38,16 @@ WHAT = {
 
 
 def missing_sources(data: ReportData) -> dict[str, list[dict[str, Any]]]:
-    """Sources with a missing status on the as-of day (by source; rows per line or site)."""
+    """Required sources ([coverage.<source>] required) missing on the as-of day (by source;
+    rows per line or site). An optional source with no rows on a day is not a gap to report."""
     frame = data.table("data_coverage")
     if frame is None or frame.is_empty():
         return {}
-    rows = frame.filter((pl.col("day") == data.snapshot.as_of) & (pl.col("status") == "missing"))
+    rows = frame.filter(
+        (pl.col("day") == data.snapshot.as_of)
+        & (pl.col("status") == "missing")
+        & pl.col("required").fill_null(False)
+    )
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows.iter_rows(named=True):
         out[str(r["source"])].append(r)
