@@ -49,7 +49,7 @@ reliability: $(BIN)/twin ## Run the fault-injection suite and refresh the README
 	$(BIN)/python scripts/reliability_table.py --write README.md
 
 .PHONY: lint
-lint: $(BIN)/twin ## ruff and mypy (strict on twin_core and flows)
+lint: $(BIN)/twin ## ruff and mypy (strict on twin_core, flows and twin_cli)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

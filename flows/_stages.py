@@ -24,7 +24,6 @@ import duckdb
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
-
 from twin_core.settings import Settings, get_settings
 from twin_core.warehouse import WarehouseError
 

@@ -24,7 +24,6 @@ from prefect.cache_policies import NONE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.states import Completed, Failed
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
 from twin_core.contracts import SOURCES
 from twin_core.ingest import (
     FileResult,

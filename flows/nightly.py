@@ -23,6 +23,9 @@ from datetime import date, datetime, timedelta
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
+from twin_core.runlock import home_lock
+from twin_core.sim.calendar import default_as_of
+from twin_core.twin.coverage import default_day_problem
 
 from flows._stages import (
     NIGHTLY_STAGES,
@@ -37,9 +40,6 @@ from flows._stages import (
     validate_stage,
 )
 from flows.params import BackfillParams, NightlyParams
-from twin_core.runlock import home_lock
-from twin_core.sim.calendar import default_as_of
-from twin_core.twin.coverage import default_day_problem
 
 __all__ = ["NightlySummary", "backfill", "default_as_of", "nightly"]
 

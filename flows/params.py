@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from twin_core.scenario.spec import ID_PATTERN, PlantDate, ScenarioSpec
 
 SiteId = Annotated[str, Field(pattern=ID_PATTERN)]

@@ -14,7 +14,6 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from pydantic import BaseModel, ConfigDict, Field
-
 from twin_core.rebuild import rebuild as rebuild_warehouse
 from twin_core.rebuild import snapshot_rows
 from twin_core.runlock import home_lock

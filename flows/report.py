@@ -15,7 +15,6 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from pydantic import BaseModel, ConfigDict, Field
-
 from twin_core.report import build_reports
 from twin_core.runlock import home_lock
 from twin_core.settings import get_settings

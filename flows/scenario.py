@@ -17,13 +17,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
-
-from flows.params import ScenarioParams
 from twin_core.runlock import home_lock
 from twin_core.scenario.report import render_markdown, report_dir
 from twin_core.scenario.run import run_scenario
 from twin_core.scenario.spec import ScenarioSpec
 from twin_core.settings import get_settings
+
+from flows.params import ScenarioParams
 
 
 @dataclass

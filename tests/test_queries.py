@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.publish import publish
 from twin_core.settings import Settings
 from twin_core.warehouse import SQL_DIR, open_warehouse

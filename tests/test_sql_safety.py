@@ -20,7 +20,7 @@ SAFE_CALLS = {"quote_ident", "int", "safe_token"}
 # fragments made of them.
 ALLOWED: dict[str, set[str]] = {
     # schema/object names read from duckdb_tables() and quoted; body is a view over them.
-    "twin_core/cli/basics.py": {"sch", "obj", "body"},
+    "twin_cli/basics.py": {"sch", "obj", "body"},
     # raw.<contract name> (quoted) and a fixed predicate text.
     "twin_core/ingest/load.py": {"table", "where"},
     # a fixed read_json_objects($path, ...) call; the path is a parameter.
@@ -66,7 +66,13 @@ ALLOWED: dict[str, set[str]] = {
 def _sql_fstrings(root: Path = ROOT) -> list[tuple[str, int, str]]:
     """(module, line, interpolated expression) of every f-string passed as SQL to DuckDB."""
     found: list[tuple[str, int, str]] = []
-    for path in sorted([*root.glob("twin_core/**/*.py"), *root.glob("flows/**/*.py")]):
+    for path in sorted(
+        [
+            *root.glob("twin_core/**/*.py"),
+            *root.glob("flows/**/*.py"),
+            *root.glob("twin_cli/**/*.py"),
+        ]
+    ):
         module = path.relative_to(root).as_posix()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.warehouse import apply_schema, connect
 
 runner = CliRunner()

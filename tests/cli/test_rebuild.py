@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from tests.tiny_plant import AS_OF, seed_tiny_plant
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.settings import Settings
 from twin_core.warehouse import open_warehouse
 

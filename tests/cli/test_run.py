@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.tiny_plant import tiny_snapshot
-from twin_core.cli import app
-from twin_core.cli._app import UserError
-from twin_core.cli.run import scenario_params
+from twin_cli import app
+from twin_cli._app import UserError
+from twin_cli.run import scenario_params
 from twin_core.settings import Settings
 
 runner = CliRunner()

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from flows import _stages
 from flows.nightly import backfill, default_as_of, nightly
 from flows.params import BackfillParams, NightlyParams
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.publish import publish
 from twin_core.runlock import LockBusy
 from twin_core.settings import Settings

@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.ingest.conftest import drop, machines_csv, rows
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.settings import Settings
 
 runner = CliRunner()

@@ -4,7 +4,7 @@ Grain: one child process per run. A cold ``twin nightly`` spends about 15 s of a
 2-core machine importing Prefect and Great Expectations before its first stage; the suite
 runs a dozen nightlies. So the children come from a multiprocessing *forkserver* that
 imported those modules once (``PRELOAD``): each child is a fresh process running the CLI's
-own entry point (``twin_core.cli.main`` with ``sys.argv``), with its own TWIN_HOME and
+own entry point (``twin_cli.main`` with ``sys.argv``), with its own TWIN_HOME and
 TWIN_CRASH_AT, and a SIGKILL kills exactly it, as it would kill a cron-started nightly.
 
 This module is imported by the forkserver: it must not import pytest or the test fixtures.
@@ -22,12 +22,7 @@ from pathlib import Path
 
 # Imported by the forkserver before it forks anything (the expensive part of a cold start).
 import flows.nightly  # noqa: F401
-import twin_core.cli
-import twin_core.ingest
-import twin_core.publish
-import twin_core.rebuild
-import twin_core.report
-import twin_core.validation
+import twin_cli
 
 PRELOAD = ["tests.reliability.runner"]
 
@@ -47,7 +42,7 @@ def _child(argv: list[str], env: dict[str, str], cwd: str, log: str) -> None:
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     sys.argv = ["twin", *argv]
-    twin_core.cli.main()
+    twin_cli.main()
 
 
 def context(env: dict[str, str]) -> ForkServerContext:

@@ -24,7 +24,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.reliability.faulttable import Fault, FaultTable
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.ingest import ingest_landing
 from twin_core.publish import publish
 from twin_core.settings import Settings

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from flows.report import ReportParams, report
 from tests.report.conftest import insert_rows
 from tests.report.sample_plant import populate
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.settings import Settings
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.contracts import SOURCES
 
 runner = CliRunner()

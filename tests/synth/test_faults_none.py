@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.synth.config import make_config
 from twin_core.synth.generate import generate
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from flows.validate import ValidateParams, validate
 from tests.validation.conftest import AddBatch, Query, masters, reading
-from twin_core.cli import app
+from twin_cli import app
 from twin_core.settings import Settings
 
 

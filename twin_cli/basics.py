@@ -13,7 +13,7 @@ import duckdb
 import typer
 from rich.table import Table
 
-from twin_core.cli._app import UserError, app, friendly, out
+from twin_cli._app import UserError, app, friendly, out
 from twin_core.contracts import SOURCES, render_layer_sql
 from twin_core.export import csv_cell as _csv_cell
 from twin_core.export import jsonable as _jsonable

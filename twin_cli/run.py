@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from twin_core.cli._app import UserError, app, err, friendly, out
+from twin_cli._app import UserError, app, err, friendly, out
 from twin_core.settings import Settings, get_settings
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import typer
 
-from twin_core.cli._app import UserError, app, friendly
+from twin_cli._app import UserError, app, friendly
 from twin_core.rebuild import rebuild as rebuild_warehouse
 from twin_core.rebuild import snapshot_rows
 from twin_core.runlock import LockBusy, home_lock

@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from twin_core.cli._app import UserError, app, err, friendly, out
+from twin_cli._app import UserError, app, err, friendly, out
 from twin_core.contracts import SOURCES
 from twin_core.synth import DEFAULT_START, SynthError, make_config, run
 from twin_core.synth.config import Faults, FileFormat, Scale

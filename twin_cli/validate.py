@@ -7,7 +7,7 @@ from datetime import date, datetime
 import typer
 from rich.table import Table
 
-from twin_core.cli._app import UserError, app, friendly, out
+from twin_cli._app import UserError, app, friendly, out
 from twin_core.settings import get_settings
 
 

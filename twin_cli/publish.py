@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from twin_core.cli._app import app, friendly, out
+from twin_cli._app import app, friendly, out
 from twin_core.dictionary import render_markdown, replace_in
 from twin_core.publish import publish as publish_warehouse
 from twin_core.settings import get_settings

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from twin_core.cli._app import UserError, app, friendly, out
+from twin_cli._app import UserError, app, friendly, out
 from twin_core.ingest import FileResult, IngestError, IngestResult, ingest_landing
 from twin_core.settings import get_settings
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import typer
 
-from twin_core.cli._app import UserError, app, friendly
+from twin_cli._app import UserError, app, friendly
 from twin_core.report import ReportError, build_reports
 from twin_core.settings import get_settings
 
