@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from twin_core.warehouse import WarehouseError
+from twin_core.errors import WarehouseError
 
 app = typer.Typer(
     name="twin",

@@ -7,9 +7,8 @@ import io
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import typer
 from rich.table import Table
 
@@ -18,7 +17,12 @@ from twin_core.contracts import SOURCES, render_layer_sql
 from twin_core.export import csv_cell as _csv_cell
 from twin_core.export import jsonable as _jsonable
 from twin_core.settings import Settings, get_settings
-from twin_core.warehouse import apply_schema, connect, quote_ident, schema_version
+
+if TYPE_CHECKING:
+    import duckdb
+
+# DuckDB, polars and the warehouse module load inside the commands that use them, so that
+# `twin --help` starts in well under a second (bench/startup_bench.py measures it).
 
 
 class Format(StrEnum):
@@ -31,6 +35,8 @@ class Format(StrEnum):
 @friendly
 def init() -> None:
     """Create TWIN_HOME (landing/, reports/) and the warehouse schema."""
+    from twin_core.warehouse import apply_schema, connect, schema_version
+
     s = get_settings()
     for d in (s.home, s.landing_dir, s.reports_dir, s.validation_dir):
         d.mkdir(parents=True, exist_ok=True)
@@ -86,6 +92,10 @@ def query(
     if file is not None:
         sql = file.read_text(encoding="utf-8")
     assert sql is not None
+    import duckdb
+
+    from twin_core.warehouse import connect
+
     s = get_settings()
     if not s.home.exists():
         raise UserError(
@@ -125,6 +135,8 @@ def open_pinned(path: Path, snapshot: int, settings: Settings) -> duckdb.DuckDBP
     The published file is attached read-only as catalog ``plant``; the session's own
     catalog gets a view per published object, with the snapshot views pinned.
     """
+    from twin_core.warehouse import connect, quote_ident
+
     con = connect(":memory:", settings=settings)
     con.execute("attach ? as plant (read_only)", [str(path)])
     found = con.execute(

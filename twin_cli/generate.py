@@ -12,8 +12,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from twin_cli._app import UserError, app, err, friendly, out
 from twin_core.contracts import SOURCES
-from twin_core.synth import DEFAULT_START, SynthError, make_config, run
-from twin_core.synth.config import Faults, FileFormat, Scale
+from twin_core.synth.config import DEFAULT_START, Faults, FileFormat, Scale, make_config
 
 
 def _formats(pairs: list[str]) -> dict[str, FileFormat]:
@@ -107,6 +106,8 @@ def generate(
             if task not in tasks:
                 tasks[task] = bar.add_task(task, total=total)
             bar.update(tasks[task], completed=done, total=total)
+
+        from twin_core.synth.generator import SynthError, run  # numpy/scipy: only when generating
 
         try:
             truth = run(out_dir, cfg, overwrite=force, progress=report)

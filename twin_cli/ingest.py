@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from twin_cli._app import UserError, app, friendly, out
-from twin_core.ingest import FileResult, IngestError, IngestResult, ingest_landing
 from twin_core.settings import get_settings
+
+if TYPE_CHECKING:
+    from twin_core.ingest import FileResult, IngestResult
 
 _STYLE = {"loaded": "green", "skipped": "dim", "quarantined": "red"}
 
@@ -118,6 +121,8 @@ def ingest(
     quality.quarantine with the reason. Exit code 1 in strict mode when anything was
     quarantined.
     """
+    from twin_core.ingest import IngestError, ingest_landing
+
     settings = get_settings()
     progress = _Progress(verbose)
     try:

@@ -7,8 +7,6 @@ from pathlib import Path
 import typer
 
 from twin_cli._app import app, friendly, out
-from twin_core.dictionary import render_markdown, replace_in
-from twin_core.publish import publish as publish_warehouse
 from twin_core.settings import get_settings
 
 
@@ -16,6 +14,8 @@ from twin_core.settings import get_settings
 @friendly
 def publish() -> None:
     """Publish the warehouse onto TWIN_HOME/plant.duckdb (atomic; readers keep the old file)."""
+    from twin_core.publish import publish as publish_warehouse
+
     s = get_settings()
     r = publish_warehouse(s)
     out.print(
@@ -32,6 +32,8 @@ def dictionary(
     ),
 ) -> None:
     """Print the data dictionary of plant.duckdb (generated from sql/schema comments)."""
+    from twin_core.dictionary import render_markdown, replace_in
+
     text = render_markdown()
     if write is None:
         typer.echo(text, nl=False)

@@ -7,11 +7,8 @@ from datetime import datetime
 import typer
 
 from twin_cli._app import UserError, app, friendly
-from twin_core.rebuild import rebuild as rebuild_warehouse
-from twin_core.rebuild import snapshot_rows
 from twin_core.runlock import LockBusy, home_lock
 from twin_core.settings import get_settings
-from twin_core.warehouse import open_warehouse
 
 
 @app.command()
@@ -26,6 +23,10 @@ def rebuild(
         day = datetime.strptime(as_of, "%Y-%m-%d").date()
     except ValueError:
         raise UserError(f"--as-of takes a date YYYY-MM-DD, not {as_of!r}") from None
+    from twin_core.rebuild import rebuild as rebuild_warehouse
+    from twin_core.rebuild import snapshot_rows
+    from twin_core.warehouse import open_warehouse
+
     settings = get_settings(site_ids=site) if site else get_settings()
     try:
         with home_lock(settings, f"rebuild {day}", wait_s=wait), open_warehouse(settings) as con:

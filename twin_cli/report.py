@@ -7,7 +7,6 @@ from datetime import datetime
 import typer
 
 from twin_cli._app import UserError, app, friendly
-from twin_core.report import ReportError, build_reports
 from twin_core.settings import get_settings
 
 
@@ -26,6 +25,8 @@ def report(
             day = datetime.strptime(as_of, "%Y-%m-%d").date()
         except ValueError:
             raise UserError(f"--as-of takes a date YYYY-MM-DD, not {as_of!r}") from None
+    from twin_core.report import ReportError, build_reports
+
     try:
         result = build_reports(get_settings(), as_of=day, snapshot_id=snapshot)
     except ReportError as exc:

@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from twin_core.errors import WarehouseError
 from twin_core.settings import Settings
-from twin_core.warehouse import WarehouseError
 
 LOCK_NAME = ".twin.lock"
 

@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from twin_core.sim.spc_rules import RuleConfig
+from twin_core.sim.spc_rule_config import RuleConfig
 
 DEFAULT_HOME = Path("~/.plant-twin")
 

@@ -19,16 +19,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from twin_core.errors import WarehouseError as WarehouseError  # re-exported
 from twin_core.settings import Settings
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SCHEMA_DIR = SQL_DIR / "schema"
 VIEWS_DIR = SQL_DIR / "views"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
-
-
-class WarehouseError(RuntimeError):
-    """A problem with a DuckDB file a user can act on (missing, locked, wrong schema)."""
 
 
 def _config(settings: Settings | None) -> dict[str, str | bool | int | float | list[str]]:

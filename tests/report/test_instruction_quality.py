@@ -17,7 +17,7 @@ from twin_core.ingest import ingest_landing
 from twin_core.rebuild import rebuild_snapshot
 from twin_core.report import build_reports
 from twin_core.settings import Settings
-from twin_core.synth.generate import generate
+from twin_core.synth.generator import generate
 from twin_core.synth.scoring import NightScore, precision, recall, score_night
 from twin_core.validation import validate_pending
 

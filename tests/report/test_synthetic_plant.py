@@ -20,7 +20,7 @@ from twin_core.ingest import ingest_landing
 from twin_core.rebuild import rebuild_snapshot
 from twin_core.report import Instruction, build_reports
 from twin_core.settings import Settings
-from twin_core.synth.generate import generate
+from twin_core.synth.generator import generate
 from twin_core.synth.truth import DIRT_KINDS, Fault, GroundTruth
 from twin_core.validation import validate_pending
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from twin_cli import app
 from twin_core.synth.config import make_config
-from twin_core.synth.generate import generate
+from twin_core.synth.generator import generate
 
 
 def test_a_fault_free_plant_has_no_faults_in_its_ground_truth(tmp_path: Path) -> None:
