@@ -11,15 +11,10 @@ A builder is a function ``build(inputs, ctx) -> {table_name: DataFrame}`` living
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import duckdb
 import polars as pl
@@ -27,78 +22,38 @@ import polars as pl
 from twin_core import __version__
 from twin_core.faults import crash_point
 from twin_core.settings import Settings
-from twin_core.warehouse import SQL_DIR, fetch_polars, open_warehouse, quote_ident
+from twin_core.twin import coverage as cov
+from twin_core.twin import lines, machines, quality, supply
+from twin_core.twin.inputs import INPUTS_DIR, Builder, CoreInputs, SnapshotContext
+from twin_core.twin.plant_inputs import machines as plant_machines
+from twin_core.warehouse import open_warehouse, quote_ident
 
-INPUTS_DIR = SQL_DIR / "inputs"
+__all__ = [
+    "BUILDERS",
+    "INPUTS_DIR",
+    "Builder",
+    "CoreInputs",
+    "RebuildError",
+    "SnapshotContext",
+    "builders",
+    "rebuild",
+    "rebuild_snapshot",
+    "snapshot_rows",
+]
+
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class SnapshotContext:
-    """What a builder knows about the snapshot it contributes to."""
-
-    snapshot_id: int
-    as_of: date
-    settings: Settings
-    site_ids: tuple[str, ...] = ()
-
-    @property
-    def seed(self) -> int:
-        return self.settings.seed
-
-
-@dataclass
-class CoreInputs:
-    """Read access to the validated core tables for builders, as polars frames.
-
-    ``table`` loads a core table (optionally only some columns); ``query`` runs a named
-    pre-aggregation ``sql/inputs/<name>.sql`` in DuckDB with ``$as_of`` and ``$tz`` bound,
-    for inputs too large to move into polars whole (sensor readings).
-    Results are cached per rebuild.
-    """
-
-    con: duckdb.DuckDBPyConnection
-    ctx: SnapshotContext
-    inputs_dir: Path = INPUTS_DIR
-    _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
-
-    def table(self, name: str, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
-        key = f"core.{name}:{columns}"
-        if key not in self._cache:
-            cols = "*" if columns is None else ", ".join(quote_ident(c) for c in columns)
-            self._cache[key] = fetch_polars(
-                self.con, f"select {cols} from core.{quote_ident(name)}"
-            )
-        return self._cache[key]
-
-    def query(self, name: str, **params: Any) -> pl.DataFrame:
-        key = f"sql:{name}:{sorted(params.items())}"
-        if key not in self._cache:
-            sql = (self.inputs_dir / f"{name}.sql").read_text(encoding="utf-8")
-            bound: dict[str, Any] = {"as_of": self.ctx.as_of, "tz": self.ctx.settings.timezone}
-            bound.update(params)
-            used = {k: v for k, v in bound.items() if f"${k}" in sql}
-            self._cache[key] = fetch_polars(self.con, sql, used)
-        return self._cache[key]
-
-
-Builder = Callable[[CoreInputs, SnapshotContext], Mapping[str, pl.DataFrame]]
 
 
 # The snapshot's builders, in order: one module of ``twin_core.twin`` per domain, each with a
-# ``build(inputs, ctx)``. To add a domain, add its module name here.
-BUILDER_MODULES: tuple[str, ...] = (
-    "machines",
-    "lines",
-    "supply",
-    "quality",
-)
+# ``build(inputs, ctx)``. To add a domain, import its module above and add its build here.
+BUILDERS: tuple[Builder, ...] = (machines.build, lines.build, supply.build, quality.build)
 
 
 def builders() -> list[Builder]:
-    """The builders of a snapshot, in ``BUILDER_MODULES`` order."""
-    # Imported here: builder modules import this one (CoreInputs, SnapshotContext).
-    return [importlib.import_module(f"twin_core.twin.{m}").build for m in BUILDER_MODULES]
+    """The builders of a snapshot, in ``BUILDERS`` order."""
+    return list(BUILDERS)
 
 
 class RebuildError(RuntimeError):
@@ -120,10 +75,6 @@ def rebuild(
     ``CoverageGap`` before anything is written; otherwise such a snapshot is built and marked
     degraded, with the reasons, in history.snapshots.
     """
-    # Imported here: the coverage module imports builders, which import this module.
-    from twin_core.twin import coverage as cov
-    from twin_core.twin.plant_inputs import machines
-
     provisional = SnapshotContext(0, as_of, settings, tuple(settings.site_ids))
     coverage = cov.assess(CoreInputs(con, provisional), provisional)
     if not allow_partial:
@@ -158,7 +109,7 @@ def rebuild(
             if name in outputs:
                 raise RebuildError(f"two builders produce history.{name}")
             outputs[name] = frame
-    outputs = cov.stamp(outputs, coverage, machines(inputs, ctx), as_of)
+    outputs = cov.stamp(outputs, coverage, plant_machines(inputs, ctx), as_of)
     if degraded:
         log.warning("snapshot %s is degraded: %s", snapshot_id, "; ".join(degraded))
     params = {

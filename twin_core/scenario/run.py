@@ -28,7 +28,6 @@ import duckdb
 import polars as pl
 
 from twin_core import __version__
-from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.report.data import SnapshotInfo, load_report_data
 from twin_core.report.rules import compute_instructions
 from twin_core.scenario.report import report_dir, write_report
@@ -37,6 +36,7 @@ from twin_core.settings import Settings
 from twin_core.sim import scenario as compare
 from twin_core.sim.line_sim import forecast_lines
 from twin_core.sim.supply_chain import simulate_supply
+from twin_core.twin.inputs import CoreInputs, SnapshotContext
 from twin_core.twin.lines import LineScenario, line_params, load_line_inputs
 from twin_core.twin.supply import load_supply_frames, supply_params
 from twin_core.warehouse import fetch_polars, open_warehouse, quote_ident

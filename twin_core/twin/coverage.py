@@ -21,7 +21,6 @@ from datetime import date, datetime, timedelta
 import duckdb
 import polars as pl
 
-from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.settings import Settings, SourcePolicy
 from twin_core.sim.calendar import day_end_utc, local_day, plant_days
 from twin_core.sim.coverage import (
@@ -33,6 +32,7 @@ from twin_core.sim.coverage import (
 )
 from twin_core.twin import plant_inputs as pi
 from twin_core.twin import sensor_cache
+from twin_core.twin.inputs import CoreInputs, SnapshotContext
 from twin_core.twin.lines import LineTablesParams
 from twin_core.twin.machines import MachineTablesParams
 from twin_core.warehouse import open_warehouse

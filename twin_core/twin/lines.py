@@ -12,11 +12,11 @@ from __future__ import annotations
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.sim.line_plan import LineScenario
 from twin_core.sim.line_sim import LineInputs, LineSimParams, forecast_lines
 from twin_core.sim.reliability import machine_reliability
 from twin_core.twin import plant_inputs as pi
+from twin_core.twin.inputs import CoreInputs, SnapshotContext
 
 __all__ = ["LineScenario", "LineTablesParams", "build", "line_params", "load_line_inputs"]
 

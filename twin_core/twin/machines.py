@@ -14,7 +14,6 @@ from datetime import timedelta
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.sim.calendar import day_start_utc
 from twin_core.sim.health import machine_health, sensor_health
 from twin_core.sim.oee import machine_day, machine_shift
@@ -22,6 +21,7 @@ from twin_core.sim.sensor_faults import sensor_status
 from twin_core.sim.sensor_hours import HealthParams, prepare_hours
 from twin_core.twin import plant_inputs as pi
 from twin_core.twin import sensor_cache
+from twin_core.twin.inputs import CoreInputs, SnapshotContext
 
 __all__ = ["MachineTablesParams", "build"]
 

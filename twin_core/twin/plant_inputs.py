@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.sim.calendar import day_end_utc, day_start_utc, plant_days
+from twin_core.twin.inputs import CoreInputs, SnapshotContext
 
 __all__ = ["Lookback", "events", "lookback", "machines", "production", "shifts"]
 

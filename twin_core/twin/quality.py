@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.sim import attributes, feedback, prequality, quality_holds, spc
 from twin_core.sim.capability import capability
 from twin_core.twin import sensor_cache
+from twin_core.twin.inputs import CoreInputs, SnapshotContext
 
 __all__ = ["build", "cutoff_utc"]
 

@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from twin_core.rebuild import INPUTS_DIR, CoreInputs
+from twin_core.twin.inputs import INPUTS_DIR, CoreInputs
 from twin_core.warehouse import fetch_polars
 
 __all__ = ["quality_hourly", "refresh", "sensor_hours"]

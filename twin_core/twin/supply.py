@@ -14,8 +14,8 @@ from datetime import date
 
 import polars as pl
 
-from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.sim.supply_chain import SupplyFrames, SupplyParams, simulate_supply
+from twin_core.twin.inputs import CoreInputs, SnapshotContext
 
 __all__ = ["build", "latest_inventory", "load_supply_frames", "supply_params"]
 
