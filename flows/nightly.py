@@ -55,10 +55,6 @@ class NightlySummary:
     # Why the snapshot is degraded (built with --allow-partial or on partial input); empty: not.
     degraded: list[str] = field(default_factory=list)
 
-    @property
-    def skipped(self) -> list[str]:
-        return [o.stage for o in self.stages if o.status == "skipped"]
-
 
 def _scheduled_start() -> datetime | None:
     try:
@@ -116,13 +112,7 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
                     + "\n".join(f"- {r}" for r in summary.degraded)
                     + "\n"
                 )
-            if rebuilt.status == "skipped":
-                # No snapshot was built, so there is nothing to report on for this day.
-                summary.stages.append(
-                    StageOutcome("report", "skipped", detail="no snapshot: the rebuild was skipped")
-                )
-            else:
-                summary.stages.append(report_stage(sites, as_of, summary.snapshot_id))
+            summary.stages.append(report_stage(sites, as_of, summary.snapshot_id))
             published = publish_stage(sites)
             summary.stages.append(published)
             summary.published_snapshot_id = published.values.get("snapshot_id")
@@ -133,8 +123,6 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
             key="nightly-summary",
             description=f"stages of the nightly for {as_of}",
         )
-    if summary.skipped:
-        logger.warning("stages skipped (not available in this build): %s", summary.skipped)
     return summary
 
 
@@ -178,12 +166,12 @@ def backfill(params: BackfillParams) -> list[NightlySummary]:
             )
     rows = "\n".join(
         f"| {s.as_of} | {s.snapshot_id} | {s.published_snapshot_id} | "
-        f"{', '.join(s.skipped) or '-'} | {'**DEGRADED**' if s.degraded else 'ok'} |"
+        f"{'**DEGRADED**' if s.degraded else 'ok'} |"
         for s in done
     )
     create_markdown_artifact(
-        markdown="## Backfill\n\n| day | snapshot | published | skipped stages | coverage |\n"
-        "|---|---|---|---|---|\n" + rows + "\n",
+        markdown="## Backfill\n\n| day | snapshot | published | coverage |\n"
+        "|---|---|---|---|\n" + rows + "\n",
         key="backfill-summary",
         description=f"backfill {params.start}..{params.end}",
     )

@@ -40,7 +40,7 @@ def _prefect_defaults() -> None:
 
 def _run_flow(fn: Any, *args: Any) -> Any:
     """Run a flow; the errors a user can act on become one line, not a traceback."""
-    from flows._stages import StageFailed
+    from twin_core.errors import StageFailed
     from twin_core.runlock import LockBusy
     from twin_core.scenario.run import ScenarioError
 
@@ -59,14 +59,6 @@ def _print_nightly(summary: NightlySummary) -> None:
     )
     for reason in summary.degraded:
         typer.echo(f"  degraded: {reason}")
-
-
-def _skipped_note(summaries: list[NightlySummary]) -> None:
-    skipped = sorted({s for summary in summaries for s in summary.skipped})
-    if skipped:
-        err.print(
-            f"[yellow]skipped stages (not available in this build): {', '.join(skipped)}[/yellow]"
-        )
 
 
 @app.command()
@@ -104,7 +96,6 @@ def nightly(
     )
     summary: NightlySummary = _run_flow(nightly_flow, params)
     _print_nightly(summary)
-    _skipped_note([summary])
 
 
 @app.command()
@@ -135,7 +126,6 @@ def backfill(
     done: list[NightlySummary] = _run_flow(backfill_flow, params)
     for summary in done:
         _print_nightly(summary)
-    _skipped_note(done)
 
 
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
@@ -330,7 +320,6 @@ def demo(
     )
     for summary in done:
         _print_nightly(summary)
-    _skipped_note(done)
     _demo_epilogue(settings, done)
 
 
@@ -345,7 +334,7 @@ def _demo_epilogue(settings: Settings, done: list[NightlySummary]) -> None:
             f"  reports:    {report_dir}/ (one folder per day under {settings.reports_dir}/)"
         )
     else:
-        typer.echo("  reports:    none (the report stage was skipped)")
+        typer.echo("  reports:    none (no report was written)")
     if settings.published_path.exists():
         typer.echo(
             f"  published:  {settings.published_path} (snapshot {last.published_snapshot_id})"

@@ -6,3 +6,16 @@ from __future__ import annotations
 
 class WarehouseError(RuntimeError):
     """A problem with a DuckDB file a user can act on (missing, locked, wrong schema)."""
+
+
+class StageFailed(RuntimeError):
+    """A stage ran and its result says the night must stop (strict ingest with quarantined
+    input, a batch that failed validation, a required source missing for the day).
+
+    ``result`` is the stage's typed result where it produced one (the rows it did load, the
+    batches it did validate), so a caller can still show it.
+    """
+
+    def __init__(self, message: str, *, result: object | None = None) -> None:
+        super().__init__(message)
+        self.result = result

@@ -44,8 +44,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-
-
 # The snapshot's builders, in order: one module of ``twin_core.twin`` per domain, each with a
 # ``build(inputs, ctx)``. To add a domain, import its module above and add its build here.
 BUILDERS: tuple[Builder, ...] = (machines.build, lines.build, supply.build, quality.build)

@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 from flows import _stages
 from flows.nightly import backfill, default_as_of, nightly
 from flows.params import BackfillParams, NightlyParams
+from tests.flows._doubles import failing_rebuild
 from twin_cli import app
+from twin_core import stages
 from twin_core.publish import publish
 from twin_core.runlock import LockBusy
 from twin_core.settings import Settings
@@ -44,31 +46,6 @@ def test_default_as_of_follows_the_plant_timezone_not_utc() -> None:
     assert default_as_of("Asia/Tokyo", scheduled) == date(2026, 3, 10)
 
 
-def test_a_stage_not_built_is_reported_as_skipped(
-    prefect_api: None, home: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A stage whose module does not exist is skipped with its name, never reported done."""
-    monkeypatch.setitem(_stages.ENTRY_POINTS, "publish", ("twin_core.not_built_yet", "publish"))
-    # An empty home is a degraded day now (issue 18): allowed here, this test is about skipping.
-    summary = nightly(NightlyParams(as_of=date(2026, 1, 5), allow_partial=True))
-    stage = next(o for o in summary.stages if o.stage == "publish")
-    assert stage.status == "skipped"
-    assert "twin_core.not_built_yet.publish" in stage.detail
-    assert "publish" in summary.skipped
-    assert not home.published_path.exists()
-
-
-def test_a_broken_stage_module_fails_instead_of_being_skipped(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A missing dependency inside a stage's module is an error, not 'not built yet'."""
-    monkeypatch.setitem(
-        _stages.ENTRY_POINTS, "report", ("tests.flows._broken_stage", "build_reports")
-    )
-    with pytest.raises(ModuleNotFoundError, match="not_a_real_dependency_of_the_twin"):
-        _stages.entry_point("report")
-
-
 def test_a_failed_stage_leaves_the_published_file_untouched(
     prefect_api: None, home: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,9 +54,7 @@ def test_a_failed_stage_leaves_the_published_file_untouched(
         pass
     publish(home)
     before = os.stat(home.published_path)
-    monkeypatch.setitem(
-        _stages.ENTRY_POINTS, "rebuild", ("tests.flows._doubles", "failing_rebuild")
-    )
+    monkeypatch.setattr(stages, "rebuild", failing_rebuild)
     with pytest.raises(OSError, match="no space left"):
         nightly(NightlyParams(as_of=date(2026, 1, 5)))
     after = os.stat(home.published_path)
@@ -124,9 +99,7 @@ def test_backfill_stops_at_the_first_failed_day(
     prefect_api: None, home: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A failing day fails the backfill; no later day runs on top of it."""
-    monkeypatch.setitem(
-        _stages.ENTRY_POINTS, "rebuild", ("tests.flows._doubles", "failing_rebuild")
-    )
+    monkeypatch.setattr(stages, "rebuild", failing_rebuild)
     with pytest.raises(OSError, match="2026-01-03"):
         backfill(BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5)))
     assert not home.published_path.exists()
