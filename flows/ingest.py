@@ -9,7 +9,8 @@ was, and ``Failed`` in strict mode (``strict`` or TWIN_STRICT_INGEST) after the 
 are loaded. I/O errors (a file vanishing, a locked warehouse) are retried; anything else
 fails the task at once.
 
-The nightly calls ``twin_core.ingest.ingest_landing`` in its own stage; this flow is for
+The nightly calls ``twin_core.stages.ingest`` in its own stage; this flow (per-source tasks over
+the same library functions: plan, one source, finish) is for
 ingesting on its own (the ``ingest-hourly`` deployment, or a run from the UI).
 """
 

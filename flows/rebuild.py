@@ -3,7 +3,7 @@
 Grain: one flow run per snapshot, one task run (the library's ``rebuild``, which writes every
 twin table in one transaction). The run holds the TWIN_HOME write lock and publishes the
 rows per table as a Markdown artifact. The nightly calls the same library function
-(``rebuild_snapshot``) in its own rebuild stage.
+(``twin_core.stages.rebuild``) in its own rebuild stage.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from pydantic import BaseModel, ConfigDict, Field
-from twin_core.rebuild import rebuild as rebuild_warehouse
-from twin_core.rebuild import snapshot_rows
+from twin_core import stages
 from twin_core.runlock import home_lock
 from twin_core.scenario.spec import ID_PATTERN, PlantDate
 from twin_core.settings import get_settings
-from twin_core.warehouse import open_warehouse
 
 SiteId = Annotated[str, Field(pattern=ID_PATTERN)]
 
@@ -48,12 +46,11 @@ class RebuildParams(BaseModel):
 def rebuild_task(params: RebuildParams) -> dict[str, Any]:
     """Build and commit the snapshot; return its id and rows per table (never the frames)."""
     settings = get_settings(site_ids=list(params.sites)) if params.sites else get_settings()
-    with (
-        home_lock(settings, f"rebuild {params.as_of}", wait_s=params.lock_wait_s),
-        open_warehouse(settings) as con,
-    ):
-        snapshot_id = rebuild_warehouse(con, settings, params.as_of)
-        counts = snapshot_rows(con, snapshot_id)
+    with home_lock(settings, f"rebuild {params.as_of}", wait_s=params.lock_wait_s):
+        # A standalone rebuild builds a degraded snapshot on partial input (marked so), like
+        # `twin rebuild`; the nightly applies the coverage gate.
+        result = stages.rebuild(settings, params.as_of, allow_partial=True)
+    snapshot_id, counts = result.snapshot_id, result.rows
     lines = "\n".join(f"| history.{t} | {n:,} |" for t, n in counts.items())
     create_markdown_artifact(
         markdown=f"## Snapshot {snapshot_id} ({params.as_of})\n\n| table | rows |\n|---|---:|\n{lines}\n",

@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from pydantic import BaseModel, ConfigDict, Field
-from twin_core.report import build_reports
+from twin_core import stages
 from twin_core.runlock import home_lock
 from twin_core.settings import get_settings
 
@@ -48,7 +48,7 @@ def build_reports_task(params: ReportParams) -> dict[str, Any]:
     """Compute and store the instructions and write the report files; publish artifacts."""
     settings = get_settings()
     with home_lock(settings, "report", wait_s=params.lock_wait_s):
-        result = build_reports(settings, as_of=params.as_of, snapshot_id=params.snapshot_id)
+        result = stages.report(settings, params.as_of, snapshot_id=params.snapshot_id)
     create_markdown_artifact(
         markdown=result.summary_markdown,
         key="report-summary",

@@ -16,9 +16,10 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from pydantic import BaseModel, ConfigDict, Field
+from twin_core import stages
+from twin_core.errors import StageFailed
 from twin_core.runlock import home_lock
 from twin_core.settings import get_settings
-from twin_core.validation import validate_batch
 from twin_core.validation.facts import pending_batches
 from twin_core.warehouse import open_warehouse
 
@@ -62,7 +63,14 @@ def pending_batches_task() -> list[str]:
 @task(name="validate-batch", cache_policy=NONE)
 def validate_batch_task(batch_id: str, as_of: date | None) -> dict[str, Any]:
     """Validate one batch with Great Expectations; quarantine and promote; a small summary."""
-    result = validate_batch(get_settings(), batch_id, as_of=as_of)
+    try:
+        done = stages.validate(get_settings(), as_of, batch=batch_id)
+    except StageFailed as exc:
+        # A failed batch is reported here and fails the flow after the other batches ran.
+        if not isinstance(exc.result, stages.ValidateResult):
+            raise
+        done = exc.result
+    result = done.batches[0]
     return {
         "batch_id": result.batch_id,
         "status": result.status,

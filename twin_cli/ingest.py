@@ -1,6 +1,6 @@
 """`twin ingest`: new landing files into raw, with progress per source and file.
 
-It calls the library (``twin_core.ingest.ingest_landing``) directly, not through Prefect: no
+It calls the library (``twin_core.stages.ingest``) directly, not through Prefect: no
 API server is needed, and the tables it writes are the same the ``ingest`` flow writes.
 """
 
@@ -121,14 +121,17 @@ def ingest(
     quality.quarantine with the reason. Exit code 1 in strict mode when anything was
     quarantined.
     """
-    from twin_core.ingest import IngestError, ingest_landing
+    from twin_core import stages
+    from twin_core.ingest import IngestError
 
     settings = get_settings()
     progress = _Progress(verbose)
     try:
         with out.status("ingesting landing files ..."):
-            result = ingest_landing(
+            # strict=False: the exit code below follows strict mode after the table is shown.
+            result = stages.ingest(
                 settings,
+                strict=False,
                 sources=source or None,
                 progress=progress,
                 retry_quarantined=retry_quarantined,

@@ -14,10 +14,9 @@ from twin_core.settings import get_settings
 @friendly
 def publish() -> None:
     """Publish the warehouse onto TWIN_HOME/plant.duckdb (atomic; readers keep the old file)."""
-    from twin_core.publish import publish as publish_warehouse
+    from twin_core import stages
 
-    s = get_settings()
-    r = publish_warehouse(s)
+    r = stages.publish(get_settings())
     out.print(
         f"published snapshot {r.snapshot_id} to {r.path}: {r.tables} tables, {r.rows:,} rows, "
         f"{r.size_bytes / 1e6:.1f} MB in {r.seconds:.2f} s"

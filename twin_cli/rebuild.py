@@ -23,15 +23,14 @@ def rebuild(
         day = datetime.strptime(as_of, "%Y-%m-%d").date()
     except ValueError:
         raise UserError(f"--as-of takes a date YYYY-MM-DD, not {as_of!r}") from None
-    from twin_core.rebuild import rebuild as rebuild_warehouse
-    from twin_core.rebuild import snapshot_rows
-    from twin_core.warehouse import open_warehouse
+    from twin_core import stages
 
     settings = get_settings(site_ids=site) if site else get_settings()
     try:
-        with home_lock(settings, f"rebuild {day}", wait_s=wait), open_warehouse(settings) as con:
-            snapshot_id = rebuild_warehouse(con, settings, day)
-            counts = snapshot_rows(con, snapshot_id)
+        with home_lock(settings, f"rebuild {day}", wait_s=wait):
+            # Partial input builds a snapshot marked degraded (the nightly applies the gate).
+            result = stages.rebuild(settings, day, allow_partial=True)
+        snapshot_id, counts = result.snapshot_id, result.rows
     except LockBusy as exc:
         raise UserError(str(exc)) from None
     typer.echo(f"snapshot {snapshot_id} ({day}): {sum(counts.values()):,} rows")

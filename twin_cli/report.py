@@ -25,10 +25,11 @@ def report(
             day = datetime.strptime(as_of, "%Y-%m-%d").date()
         except ValueError:
             raise UserError(f"--as-of takes a date YYYY-MM-DD, not {as_of!r}") from None
-    from twin_core.report import ReportError, build_reports
+    from twin_core import stages
+    from twin_core.report import ReportError
 
     try:
-        result = build_reports(get_settings(), as_of=day, snapshot_id=snapshot)
+        result = stages.report(get_settings(), day, snapshot_id=snapshot)
     except ReportError as exc:
         raise UserError(str(exc)) from None
     counts = ", ".join(f"{d} {n}" for d, n in result.counts.items())

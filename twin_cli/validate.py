@@ -63,19 +63,17 @@ def validate(
     settings = get_settings()
     day = _day(as_of) or default_as_of(settings.timezone)
     # GX is imported here, not at CLI start-up: it takes seconds to import.
-    from twin_core.validation import (
-        BatchNotReady,
-        ValidationError,
-        validate_batch,
-        validate_pending,
-    )
+    from twin_core import stages
+    from twin_core.errors import StageFailed
+    from twin_core.validation import BatchNotReady, ValidationError
 
     try:
-        results = (
-            [validate_batch(settings, batch, as_of=day)]
-            if batch
-            else validate_pending(settings, as_of=day)
-        )
+        results = stages.validate(settings, day, batch=batch).batches
+    except StageFailed as exc:
+        # A failed batch: show every batch's outcome below, then exit 1.
+        if not isinstance(exc.result, stages.ValidateResult):
+            raise
+        results = exc.result.batches
     except (BatchNotReady, ValidationError, ValueError) as exc:
         raise UserError(str(exc)) from None
     if not results:
