@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from twin_cli._app import UserError, app, friendly, out
+from twin_cli._app import UsageError, UserError, app, friendly, out
 from twin_core.contracts import SOURCES, render_layer_sql
 from twin_core.export import csv_cell as _csv_cell
 from twin_core.export import jsonable as _jsonable
@@ -88,7 +88,7 @@ def query(
 ) -> None:
     """Run read-only SQL on the published plant.duckdb (analysts never block the nightly)."""
     if (sql is None) == (file is None):
-        raise UserError("give the SQL as an argument or with --file (one of them)")
+        raise UsageError("give the SQL as an argument or with --file (one of them)")
     if file is not None:
         sql = file.read_text(encoding="utf-8")
     assert sql is not None
@@ -175,7 +175,7 @@ def contracts(
     """Describe the extract contract v1 (sources, columns, types, keys)."""
     if ddl is not None:
         if ddl not in ("raw", "core"):
-            raise UserError("--ddl takes raw or core")
+            raise UsageError("--ddl takes raw or core")
         typer.echo(render_layer_sql("raw" if ddl == "raw" else "core"), nl=False)
         return
     for src in SOURCES.values():

@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from twin_cli._app import UserError, app, err, friendly, out
+from twin_cli._app import UsageError, UserError, app, err, friendly, out
 from twin_core.contracts import SOURCES
 from twin_core.synth.config import DEFAULT_START, Faults, FileFormat, Scale, make_config
 
@@ -21,7 +21,7 @@ def _formats(pairs: list[str]) -> dict[str, FileFormat]:
     for pair in pairs:
         source, sep, fmt = pair.partition("=")
         if not sep or source not in SOURCES or fmt not in allowed:
-            raise UserError(
+            raise UsageError(
                 f"--format takes SOURCE=FORMAT with a contract source and one of {', '.join(allowed)}; got {pair!r}"
             )
         found[source] = cast(FileFormat, fmt)
@@ -73,11 +73,11 @@ def generate(
     try:
         first = datetime.strptime(start, "%Y-%m-%d").date()
     except ValueError:
-        raise UserError(f"--start takes a date YYYY-MM-DD, got {start!r}") from None
+        raise UsageError(f"--start takes a date YYYY-MM-DD, got {start!r}") from None
     if faults not in get_args(Faults):
-        raise UserError(f"--faults takes labelled or none, got {faults!r}")
+        raise UsageError(f"--faults takes labelled or none, got {faults!r}")
     if scale not in get_args(Scale):
-        raise UserError(f"--scale takes demo or bench, got {scale!r}")
+        raise UsageError(f"--scale takes demo or bench, got {scale!r}")
     try:
         cfg = make_config(
             days,

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import typer
 
-from twin_cli._app import UserError, app, friendly
-from twin_core.runlock import LockBusy, home_lock
+from twin_cli._app import UsageError, app, friendly
+from twin_core.runlock import home_lock
 from twin_core.settings import get_settings
 
 
@@ -22,17 +22,14 @@ def rebuild(
     try:
         day = datetime.strptime(as_of, "%Y-%m-%d").date()
     except ValueError:
-        raise UserError(f"--as-of takes a date YYYY-MM-DD, not {as_of!r}") from None
+        raise UsageError(f"--as-of takes a date YYYY-MM-DD, not {as_of!r}") from None
     from twin_core import stages
 
     settings = get_settings(site_ids=site) if site else get_settings()
-    try:
-        with home_lock(settings, f"rebuild {day}", wait_s=wait):
-            # Partial input builds a snapshot marked degraded (the nightly applies the gate).
-            result = stages.rebuild(settings, day, allow_partial=True)
-        snapshot_id, counts = result.snapshot_id, result.rows
-    except LockBusy as exc:
-        raise UserError(str(exc)) from None
+    with home_lock(settings, f"rebuild {day}", wait_s=wait):
+        # Partial input builds a snapshot marked degraded (the nightly applies the gate).
+        result = stages.rebuild(settings, day, allow_partial=True)
+    snapshot_id, counts = result.snapshot_id, result.rows
     typer.echo(f"snapshot {snapshot_id} ({day}): {sum(counts.values()):,} rows")
     for table, n in counts.items():
         typer.echo(f"  history.{table}: {n:,}")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import typer
 
-from twin_cli._app import UserError, app, friendly
+from twin_cli._app import UsageError, UserError, app, friendly
 from twin_core.settings import get_settings
 
 
@@ -24,7 +24,7 @@ def report(
         try:
             day = datetime.strptime(as_of, "%Y-%m-%d").date()
         except ValueError:
-            raise UserError(f"--as-of takes a date YYYY-MM-DD, not {as_of!r}") from None
+            raise UsageError(f"--as-of takes a date YYYY-MM-DD, not {as_of!r}") from None
     from twin_core import stages
     from twin_core.report import ReportError
 

@@ -8,6 +8,7 @@ ephemeral API otherwise. Prefect is imported only when one of these commands run
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from datetime import date, datetime, timedelta
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from twin_cli._app import UserError, app, err, friendly, out
+from twin_cli._app import UsageError, UserError, app, err, friendly, out
 from twin_core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def _day(value: str, option: str) -> date:
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        raise UserError(f"{option} takes a date YYYY-MM-DD, not {value!r}") from None
+        raise UsageError(f"{option} takes a date YYYY-MM-DD, not {value!r}") from None
 
 
 def _prefect_defaults() -> None:
@@ -38,15 +39,40 @@ def _prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
+class _NoUserErrorTracebacks(logging.Filter):
+    """Drops, from the terminal only, Prefect's log records that carry the traceback of an error
+    the user can act on: the CLI prints its message as one line (and its exit code) instead.
+    The Prefect API still gets the full records: the UI shows the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from twin_core.errors import StageFailed, WarehouseError
+        from twin_core.runlock import LockBusy
+        from twin_core.scenario.run import ScenarioError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, StageFailed | LockBusy | ScenarioError | WarehouseError)
+
+
+def _quiet_user_errors() -> None:
+    """Install the filter on the console handlers Prefect set up when it was imported."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler) and not any(
+            isinstance(f, _NoUserErrorTracebacks) for f in handler.filters
+        ):
+            handler.addFilter(_NoUserErrorTracebacks())
+
+
 def _run_flow(fn: Any, *args: Any) -> Any:
     """Run a flow; the errors a user can act on become one line, not a traceback."""
-    from twin_core.errors import StageFailed
-    from twin_core.runlock import LockBusy
     from twin_core.scenario.run import ScenarioError
 
+    _quiet_user_errors()
     try:
         return fn(*args)
-    except (LockBusy, StageFailed, ScenarioError) as exc:
+    except ScenarioError as exc:
+        # LockBusy (exit 4) and StageFailed (exit 5) pass to the error boundary (``friendly``).
         raise UserError(str(exc)) from None
 
 
@@ -133,7 +159,7 @@ def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
     for v in values:
         key, sep, val = v.partition("=")
         if not sep or not key or not val:
-            raise UserError(f"{option} takes ID=VALUE, got {v!r}")
+            raise UsageError(f"{option} takes ID=VALUE, got {v!r}")
         found.append((key, val))
     return found
 
@@ -174,7 +200,7 @@ def scenario_params(
     for text in outage:
         parts = text.split(",")
         if len(parts) != 3:
-            raise UserError(f"--outage takes MACHINE,START,HOURS, got {text!r}")
+            raise UsageError(f"--outage takes MACHINE,START,HOURS, got {text!r}")
         body.setdefault("outages", []).append(
             {"machine_id": parts[0], "start": parts[1], "hours": parts[2]}
         )

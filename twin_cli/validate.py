@@ -7,7 +7,7 @@ from datetime import date, datetime
 import typer
 from rich.table import Table
 
-from twin_cli._app import UserError, app, friendly, out
+from twin_cli._app import UsageError, UserError, app, friendly, out
 from twin_core.settings import get_settings
 
 
@@ -17,7 +17,7 @@ def _day(text: str | None) -> date | None:
     try:
         return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
-        raise UserError(f"--as-of takes a date YYYY-MM-DD, not {text!r}") from None
+        raise UsageError(f"--as-of takes a date YYYY-MM-DD, not {text!r}") from None
 
 
 def _print_rules() -> None:

