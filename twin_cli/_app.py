@@ -75,11 +75,14 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from twin_core.errors import StageFailed
         from twin_core.runlock import LockBusy
+        from twin_core.settings import SettingsError
 
         try:
             return fn(*args, **kwargs)
         except UserError as exc:
             _fail(str(exc), exc.code)
+        except SettingsError as exc:
+            _fail(str(exc), ExitCode.BAD_INPUT)
         except LockBusy as exc:
             _fail(str(exc), ExitCode.BUSY)
         except StageFailed as exc:
@@ -103,4 +106,9 @@ def _fail(message: str, code: ExitCode) -> typing.NoReturn:
 
 def main() -> None:
     """Console-script entry point."""
+    from twin_core.settings import unknown_env_vars
+
+    # A misspelt variable would otherwise be ignored without a word.
+    for warning in unknown_env_vars():
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     sys.exit(app())

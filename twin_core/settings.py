@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -302,5 +302,74 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides: Any) -> Settings:
-    """Build settings from overrides, environment and TOML (read fresh each call)."""
-    return Settings(**overrides)
+    """Build settings from overrides, environment and TOML (read fresh each call).
+
+    Invalid settings raise ``SettingsError`` naming where each bad value came from (the TOML
+    file, the variable) and, for an unknown key, the closest known one.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise settings_error(exc, overrides) from None
+
+
+# Variables the twin reads besides the settings' own TWIN_<FIELD>: the config file, the
+# fault-injection hook of the reliability suite, and what `make server` passes to Prefect.
+OTHER_ENV = frozenset(
+    {"TWIN_CONFIG", "TWIN_CRASH_AT", "TWIN_REPO", "TWIN_SERVER_START_TIMEOUT", "TWIN_FAULT_TABLE"}
+)
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be read: names the file (or variable) and the key, with the closest
+    known key when the name looks like a typo."""
+
+
+def _closest(name: str, known: list[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def settings_error(exc: ValidationError, overrides: dict[str, Any]) -> SettingsError:
+    """One message per problem, each saying where the value came from."""
+    toml = _toml_path()
+    problems: list[str] = []
+    for e in exc.errors():
+        loc = [str(p) for p in e["loc"]]
+        key = ".".join(loc)
+        top = loc[0] if loc else ""
+        env = f"TWIN_{top.upper()}"
+        where = (
+            "an argument"
+            if top in overrides
+            else f"environment variable {env}"
+            if env in os.environ
+            else f"{toml.resolve()}"
+            if toml is not None
+            else "the defaults"
+        )
+        if e["type"] == "extra_forbidden":
+            model: type[BaseModel] = Settings
+            for part in loc[:-1]:
+                field = model.model_fields.get(part)
+                ann = getattr(field, "annotation", None) if field is not None else None
+                if isinstance(ann, type) and issubclass(ann, BaseModel):
+                    model = ann
+            known = sorted(model.model_fields)
+            problems.append(f"{where}: unknown key {key!r}{_closest(loc[-1], known)}")
+        else:
+            problems.append(f"{where}: {key}: {e['msg']}")
+    return SettingsError("invalid settings: " + "; ".join(problems))
+
+
+def unknown_env_vars(environ: dict[str, str] | None = None) -> list[str]:
+    """TWIN_* variables in the environment that nothing reads, each with the closest known."""
+    env = os.environ if environ is None else environ
+    known = [f"TWIN_{name.upper()}" for name in Settings.model_fields] + sorted(OTHER_ENV)
+    return [
+        f"{name} is not a setting{_closest(name, known)}"
+        for name in sorted(env)
+        if name.startswith("TWIN_") and name not in known
+    ]
