@@ -221,16 +221,18 @@ def scenario(
         None, "--snapshot", help="Snapshot to start from; default: the latest."
     ),
     outage: list[str] = typer.Option(
-        [], "--outage", help="MACHINE,START,HOURS e.g. M-101,2026-03-09T06:00,8 (repeatable)."
+        [],
+        "--outage",
+        help="MACHINE,START,HOURS e.g. L1-M2,2026-03-09T06:00,12 (repeatable; demo ids).",
     ),
     demand: list[str] = typer.Option(
-        [], "--demand", help="PRODUCT=FACTOR on its demand, e.g. P-01=1.3 (repeatable)."
+        [], "--demand", help="PRODUCT=FACTOR on its demand, e.g. P1=1.5 (repeatable)."
     ),
     supplier_delay: list[str] = typer.Option(
-        [], "--supplier-delay", help="SUPPLIER=DAYS late on open POs (repeatable)."
+        [], "--supplier-delay", help="SUPPLIER=DAYS late on open POs, e.g. SUP-01=7 (repeatable)."
     ),
     extra_shift: list[str] = typer.Option(
-        [], "--extra-shift", help="LINE=HOURS more planned time per day (repeatable)."
+        [], "--extra-shift", help="LINE=HOURS more planned time per day, e.g. L2=8 (repeatable)."
     ),
     horizon: int | None = typer.Option(None, "--horizon", help="Days ahead (default: snapshot's)."),
     replications: int | None = typer.Option(None, "--replications", help="Monte Carlo runs."),
