@@ -1,20 +1,26 @@
 """What the twin cannot say: one note per department whose inputs are missing for the as-of
 day, in place of the items those missing inputs would produce, and one item per machine whose
-sensors all stopped reporting (not one per sensor).
+sensors all stopped reporting (not one per sensor), and a "(partial input: ...)" note on the
+reason of every item whose inputs are partial.
 
 Grain: one "cannot say" item per department and missing source (history.data_coverage rows of
 the as-of day with status missing); one item per machine with two or more dropout sensors.
+An item's inputs are the history tables its ``source`` names, mapped to contract sources by
+``twin_core.twin.coverage.STAMPS`` (and the ``core.<machine source>`` tables it names), on its
+line (its own, its machine's, or its cause's) for the as-of day.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
 
 from twin_core.report.data import ReportData
-from twin_core.report.rules._common import Instruction, short_list
+from twin_core.report.rules._common import Instruction, num, records, short_list
+from twin_core.twin.coverage import MACHINE_SOURCES, STAMPS
 
 # Which departments' items stand on which source.
 DEPARTMENTS_OF = {
@@ -63,7 +69,8 @@ def _dropouts_by_machine(items: list[Instruction]) -> dict[str, list[Instruction
 
 
 def apply(data: ReportData, items: list[Instruction]) -> list[Instruction]:
-    """Items with the missing-input notes added and silent machines' sensor items merged."""
+    """Items with the missing-input notes added, silent machines' sensor items merged, and
+    the reasons of items standing on partial input marked (``mark_partial``)."""
     missing = missing_sources(data)
     out = list(items)
     if "sensor_readings" in missing:
@@ -114,4 +121,73 @@ def apply(data: ReportData, items: list[Instruction]) -> list[Instruction]:
                     cause_id=f"source:{source}",
                 )
             )
+    return mark_partial(data, out)
+
+
+def _partial_rows(data: ReportData) -> dict[tuple[str, str | None], dict[str, Any]]:
+    """The as-of day's partial coverage rows by (source, line) (line None: the site's total)."""
+    out: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for r in records(data.table("data_coverage")):
+        if r.get("day") != data.snapshot.as_of or r.get("status") != "partial":
+            continue
+        key = (str(r["source"]), None if r.get("line_id") is None else str(r["line_id"]))
+        old = out.get(key)
+        # Two sites with the same line id: the lower completeness speaks.
+        if old is None or (r.get("completeness") or 0.0) < (old.get("completeness") or 0.0):
+            out[key] = r
+    return out
+
+
+def input_sources(source: str) -> list[str]:
+    """The contract sources an instruction stands on, from the tables its ``source`` names."""
+    found: list[str] = []
+    for table in (t.strip() for t in source.split(",")):
+        schema, _, name = table.partition(".")
+        if schema == "history" and name in STAMPS:
+            found += STAMPS[name][0]
+        elif schema == "core" and name in MACHINE_SOURCES:
+            found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def _line_of(item: Instruction, machine_line: dict[str, str]) -> str | None:
+    if item.line_id:
+        return item.line_id
+    if item.entity_type == "line":
+        return item.entity_id
+    if item.entity_type == "machine" and item.entity_id in machine_line:
+        return machine_line[item.entity_id]
+    kind, _, cause = (item.cause_id or "").partition(":")
+    if kind == "line":
+        return cause
+    return machine_line.get(cause) if kind == "machine" else None
+
+
+def mark_partial(data: ReportData, items: list[Instruction]) -> list[Instruction]:
+    """Items whose inputs are partial on the as-of day with "(partial input: <source> line <L>
+    <completeness>)" appended to their reason, one part per partial source (the site's row for
+    an item with no line). Other items are returned unchanged."""
+    partial = _partial_rows(data)
+    if not partial:
+        return items
+    machine_line = {
+        str(r["machine_id"]): str(r["line_id"])
+        for r in records(data.query("machines"))
+        if r.get("line_id") is not None
+    }
+    out: list[Instruction] = []
+    for item in items:
+        line = _line_of(item, machine_line)
+        notes = []
+        for source in input_sources(item.source):
+            row = partial.get((source, line))
+            if row is None:
+                continue
+            share = row.get("completeness")
+            done = "completeness unknown" if share is None else f"{num(100 * share, 0)}% complete"
+            where = f"line {line}" if line else f"site {row.get('site_id') or '?'}"
+            notes.append(f"{source} {where} {done}")
+        if notes:
+            item = replace(item, reason=f"{item.reason} (partial input: {'; '.join(notes)})")
+        out.append(item)
     return out

@@ -1,0 +1,117 @@
+"""Issue 18: an instruction standing on partial input says so in its reason, naming the
+source, the line and the completeness; items on complete lines are untouched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from tests.report.conftest import AS_OF, Insert, machines, short_line
+from twin_core.report import ReportData, compute_instructions
+from twin_core.report.rules.cannot_say import input_sources
+
+
+def _coverage(line: str, source: str, status: str, completeness: float | None) -> dict[str, object]:
+    return {
+        "site_id": "S1",
+        "line_id": line,
+        "source": source,
+        "day": AS_OF,
+        "required": True,
+        "rows": 100,
+        "completeness": completeness,
+        "status": status,
+        "reason": f"{line}: {status}",
+    }
+
+
+def test_input_sources_follow_the_stamps_of_the_history_tables_named() -> None:
+    assert input_sources("history.sensor_status") == ["sensor_readings"]
+    assert input_sources("history.machine_health, history.line_forecast, core.machine_events") == [
+        "sensor_readings",
+        "machine_events",
+        "production",
+    ]
+    assert input_sources("history.material_status, core.purchase_orders") == []
+
+
+def test_a_sensor_item_on_a_partial_line_says_so_and_one_on_a_complete_line_does_not(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    machines(insert)
+    insert(
+        "history.sensor_status",
+        [
+            {
+                "sensor_id": "S3",
+                "machine_id": "M3",
+                "status": "stuck",
+                "since": datetime(2026, 3, 10, 3),
+            },
+            {
+                "sensor_id": "S1",
+                "machine_id": "M1",
+                "status": "stuck",
+                "since": datetime(2026, 3, 10, 3),
+            },
+        ],
+    )
+    insert(
+        "history.data_coverage",
+        [
+            _coverage("L2", "sensor_readings", "partial", 0.583),
+            _coverage("L1", "sensor_readings", "ok", 1.0),
+            # Partial events on L2 do not touch a sensor item: it does not stand on them.
+            _coverage("L2", "machine_events", "partial", 0.5),
+        ],
+    )
+    items = {i.entity_id: i for i in compute_instructions(load()) if i.kind == "sensor_stuck"}
+    assert items["S3"].reason.endswith("(partial input: sensor_readings line L2 58% complete)")
+    assert "partial input" not in items["S1"].reason
+
+
+def test_a_line_item_names_every_partial_source_it_stands_on(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """The short-line item of L1 stands on the forecast (events, production)."""
+    short_line(insert)
+    insert(
+        "history.data_coverage",
+        [
+            _coverage("L1", "machine_events", "partial", 0.75),
+            _coverage("L1", "production", "partial", None),
+            _coverage("L1", "sensor_readings", "partial", 0.5),
+        ],
+    )
+    line_items = [
+        i
+        for i in compute_instructions(load())
+        if i.department == "production" and i.line_id == "L1"
+    ]
+    assert line_items
+    for item in line_items:
+        assert item.reason.endswith(
+            "(partial input: machine_events line L1 75% complete; "
+            "production line L1 completeness unknown)"
+        ), item.reason
+
+
+def test_a_partial_row_of_another_day_leaves_the_reason_alone(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    machines(insert)
+    insert(
+        "history.sensor_status",
+        [
+            {
+                "sensor_id": "S3",
+                "machine_id": "M3",
+                "status": "stuck",
+                "since": datetime(2026, 3, 9),
+            }
+        ],
+    )
+    row = _coverage("L2", "sensor_readings", "partial", 0.5) | {"day": AS_OF.replace(day=9)}
+    insert("history.data_coverage", [row])
+    [item] = [i for i in compute_instructions(load()) if i.kind == "sensor_stuck"]
+    assert "partial input" not in item.reason
