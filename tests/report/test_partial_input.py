@@ -115,3 +115,63 @@ def test_a_partial_row_of_another_day_leaves_the_reason_alone(
     insert("history.data_coverage", [row])
     [item] = [i for i in compute_instructions(load()) if i.kind == "sensor_stuck"]
     assert "partial input" not in item.reason
+
+
+def test_two_wholly_silent_machines_of_a_line_are_one_data_link_item_for_the_line(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """M1 and M2 (line L1) lost every sensor: one line item; M3 (L2) lost one of two: its own."""
+    machines(insert)
+    since = datetime(2026, 3, 10, 14)
+    rows = [
+        {"sensor_id": s, "machine_id": m, "status": status, "since": since}
+        for s, m, status in [
+            ("A1", "M1", "dropout"),
+            ("A2", "M1", "dropout"),
+            ("B1", "M2", "dropout"),
+            ("C1", "M3", "dropout"),
+            ("C2", "M3", "ok"),
+        ]
+    ]
+    insert("history.sensor_status", rows)
+    items = [i for i in compute_instructions(load()) if i.department == "maintenance"]
+    assert sorted((i.kind, i.entity_id, i.line_id) for i in items) == [
+        ("line_data_link", "L1", "L1"),
+        ("sensor_dropout", "C1", None),
+    ]
+    [link] = [i for i in items if i.kind == "line_data_link"]
+    assert link.action.startswith(
+        "Check the data link of line L1: every sensor of its machines M1, M2"
+    )
+
+
+def test_an_item_standing_on_a_missing_source_of_its_line_is_dropped_for_the_cannot_say_note(
+    insert: Insert, load: Callable[[], ReportData]
+) -> None:
+    """No readings for line L2: its sensor item goes, line L1's stays, one 'cannot say' note."""
+    machines(insert)
+    insert(
+        "history.sensor_status",
+        [
+            {
+                "sensor_id": "S3",
+                "machine_id": "M3",
+                "status": "stuck",
+                "since": datetime(2026, 3, 10),
+            },
+            {
+                "sensor_id": "S1",
+                "machine_id": "M1",
+                "status": "stuck",
+                "since": datetime(2026, 3, 10),
+            },
+        ],
+    )
+    insert("history.data_coverage", [_coverage("L2", "sensor_readings", "missing", 0.0)])
+    items = [i for i in compute_instructions(load()) if i.department == "maintenance"]
+    assert sorted((i.kind, i.entity_id) for i in items) == [
+        ("cannot_say", "sensor_readings"),
+        ("sensor_stuck", "S1"),
+    ]
+    [note] = [i for i in items if i.kind == "cannot_say"]
+    assert "for line L2" in note.action

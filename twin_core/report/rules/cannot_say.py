@@ -1,10 +1,13 @@
 """What the twin cannot say: one note per department whose inputs are missing for the as-of
-day, in place of the items those missing inputs would produce, and one item per machine whose
-sensors all stopped reporting (not one per sensor), and a "(partial input: ...)" note on the
-reason of every item whose inputs are partial.
+day, in place of the items those missing inputs would produce (an item standing on a source
+missing for its line or the site is dropped); one item per machine whose
+sensors stopped reporting (not one per sensor), or per line when two or more of its machines
+went wholly silent; and a "(partial input: ...)" note on the reason of every item whose inputs
+are partial.
 
 Grain: one "cannot say" item per department and missing source (history.data_coverage rows of
-the as-of day with status missing); one item per machine with two or more dropout sensors.
+the as-of day with status missing); one item per line with two or more wholly silent machines,
+else one per machine with two or more dropout sensors.
 An item's inputs are the history tables its ``source`` names, mapped to contract sources by
 ``twin_core.twin.coverage.STAMPS`` (and the ``core.<machine source>`` tables it names), on its
 line (its own, its machine's, or its cause's) for the as-of day.
@@ -68,16 +71,84 @@ def _dropouts_by_machine(items: list[Instruction]) -> dict[str, list[Instruction
     return out
 
 
-def apply(data: ReportData, items: list[Instruction]) -> list[Instruction]:
-    """Items with the missing-input notes added, silent machines' sensor items merged, and
-    the reasons of items standing on partial input marked (``mark_partial``)."""
-    missing = missing_sources(data)
+def _machine_lines(data: ReportData) -> dict[str, str]:
+    return {
+        str(r["machine_id"]): str(r["line_id"])
+        for r in records(data.query("machines"))
+        if r.get("line_id") is not None
+    }
+
+
+def _without_missing_input(
+    data: ReportData, items: list[Instruction], missing: dict[str, list[dict[str, Any]]]
+) -> list[Instruction]:
+    """Items minus those standing on a source missing for their line (or the whole site) on
+    the as-of day: the "cannot say" note speaks for them. With no readings at all, every
+    sensor "stopped reporting" and a bottleneck's "health ?" say nothing."""
+    if not missing:
+        return items
+    gone = {
+        (source, None if r.get("line_id") is None else str(r["line_id"]))
+        for source, rows in missing.items()
+        for r in rows
+    }
+    machine_line = _machine_lines(data)
+    kept = []
+    for item in items:
+        line = _line_of(item, machine_line)
+        sources = input_sources(item.source)
+        if any((s, None) in gone or (line is not None and (s, line) in gone) for s in sources):
+            continue
+        kept.append(item)
+    return kept
+
+
+def _silent_machines(data: ReportData) -> set[str]:
+    """Machines every sensor of which is a dropout in history.sensor_status."""
+    statuses: dict[str, set[str]] = defaultdict(set)
+    for r in records(data.table("sensor_status")):
+        if r.get("machine_id") is not None:
+            statuses[str(r["machine_id"])].add(str(r.get("status") or "ok"))
+    return {m for m, found in statuses.items() if found == {"dropout"}}
+
+
+def _merge_data_links(data: ReportData, items: list[Instruction]) -> list[Instruction]:
+    """Dropout items merged by their likeliest common cause: one "check the data link of line
+    L" item when two or more of the line's machines went wholly silent, else one "check the
+    data link of machine M" item per machine with two or more dropout sensors."""
+    by_machine = _dropouts_by_machine(items)
+    machine_line = _machine_lines(data)
+    silent_by_line: dict[str, list[str]] = defaultdict(list)
+    for machine in sorted(_silent_machines(data) & set(by_machine)):
+        if machine in machine_line:
+            silent_by_line[machine_line[machine]].append(machine)
     out = list(items)
-    if "sensor_readings" in missing:
-        # No readings at all: every sensor "stopped reporting" says nothing about the sensors.
-        out = [i for i in out if i.kind != "sensor_dropout"]
-    for machine, dropped in sorted(_dropouts_by_machine(out).items()):
-        if len(dropped) < 2:
+    merged: set[str] = set()
+    for line, silent in sorted(silent_by_line.items()):
+        if len(silent) < 2:
+            continue
+        dropped = [i for m in silent for i in by_machine[m]]
+        merged |= set(silent)
+        out = [i for i in out if i not in dropped]
+        out.append(
+            Instruction(
+                "maintenance",
+                2,
+                f"Check the data link of line {line}: every sensor of its machines "
+                f"{short_list(silent)} stopped reporting ({len(dropped)} sensors; one cause "
+                f"on the line is likelier than {len(silent)} failed machines).",
+                " | ".join(i.reason for i in dropped[:2]),
+                data.snapshot.tomorrow,
+                "line",
+                line,
+                line,
+                "history.sensor_status",
+                kind="line_data_link",
+                cause_id=f"line:{line}",
+            )
+        )
+    for machine, dropped in sorted(by_machine.items()):
+        if len(dropped) < 2 or machine in merged:
             continue
         sensors = sorted(i.entity_id for i in dropped)
         out = [i for i in out if i not in dropped]
@@ -92,12 +163,21 @@ def apply(data: ReportData, items: list[Instruction]) -> list[Instruction]:
                 data.snapshot.tomorrow,
                 "machine",
                 machine,
-                None,
+                machine_line.get(machine),
                 "history.sensor_status",
                 kind="machine_data_link",
                 cause_id=f"machine:{machine}",
             )
         )
+    return out
+
+
+def apply(data: ReportData, items: list[Instruction]) -> list[Instruction]:
+    """Items with the missing-input notes added, silent machines' sensor items merged, and
+    the reasons of items standing on partial input marked (``mark_partial``)."""
+    missing = missing_sources(data)
+    out = _without_missing_input(data, items, missing)
+    out = _merge_data_links(data, out)
     for source, rows in sorted(missing.items()):
         lines = sorted({str(r["line_id"]) for r in rows if r.get("line_id")})
         where = f" for line {', '.join(lines)}" if lines else ""
@@ -170,11 +250,7 @@ def mark_partial(data: ReportData, items: list[Instruction]) -> list[Instruction
     partial = _partial_rows(data)
     if not partial:
         return items
-    machine_line = {
-        str(r["machine_id"]): str(r["line_id"])
-        for r in records(data.query("machines"))
-        if r.get("line_id") is not None
-    }
+    machine_line = _machine_lines(data)
     out: list[Instruction] = []
     for item in items:
         line = _line_of(item, machine_line)
