@@ -462,12 +462,19 @@ SOURCES: dict[str, Source] = {
                     predicate="defect_qty <= inspected_qty",
                     description="defect_qty does not exceed inspected_qty",
                 ),
+                # A warning, not a quarantine: a fractional size (9.5 units of cloth) is a
+                # good u-chart size, so the row is promoted exactly; only the p / np chart of
+                # its code leaves the lot out (twin_core.sim.attributes). Severity "error"
+                # quarantines such rows instead (a plant whose sizes are always counts).
                 RowRule(
                     name="inspected_whole_units",
                     predicate="inspected_qty = floor(inspected_qty)",
                     description="inspected_qty is a whole number of units: each defect code's "
-                    "chart is a p or np chart of defective units, which needs whole counts "
-                    "(a fractional size such as 9.5 units of cloth fits only a u chart)",
+                    "p or np chart counts defective units and needs whole counts, so a lot with "
+                    "a fractional size (such as 9.5 units of cloth) is left out of the "
+                    "defect:<code> p/np charts and kept, at its exact size, on the defects:all "
+                    "u chart",
+                    severity="warning",
                 ),
             ),
         ),

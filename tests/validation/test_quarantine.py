@@ -312,12 +312,8 @@ def test_failed_rules_are_recorded_per_expectation_in_validation_runs(
     )
 
 
-def test_fractional_inspected_quantity_is_quarantined_for_p_and_np(
-    settings: Settings, add_batch: AddBatch, query: Query
-) -> None:
-    """inspected_qty is DOUBLE (a u chart may be over 9.5 units of cloth), but each defect
-    code's chart is a p or np chart of defective units: a fractional size is quarantined under
-    inspected_whole_units with a reason saying so; a whole one (10.0) is promoted exactly."""
+def _cloth_batch(add_batch: AddBatch) -> None:
+    """Roll R1 inspected over 10.0 units, roll R2 over 9.5 (qcc's dyedcloth roll 5)."""
     product = {"product_id": "P1", "name": "cloth", "revision": "A", "line_id": "L1"}
     lot = {
         "ts": f"{DAY} 08:00:00",
@@ -329,7 +325,44 @@ def test_fractional_inspected_quantity_is_quarantined_for_p_and_np(
     whole = {**lot, "lot_id": "R1", "inspected_qty": 10.0}
     cloth = {**lot, "lot_id": "R2", "inspected_qty": 9.5}
     add_batch("b1", {**masters(), "products": [product], "defects": [whole, cloth]})
-    validate_batch(settings, "b1", as_of=AS_OF)
+
+
+def test_fractional_inspected_quantity_is_promoted_exactly_with_a_p_np_warning(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """inspected_qty is DOUBLE: 9.5 units of cloth is a good u-chart size, so the row reaches
+    core exactly; inspected_whole_units is a warning (one unexpected row) whose text says the
+    p/np charts of the codes leave that lot out and the u chart keeps it."""
+    _cloth_batch(add_batch)
+    result = validate_batch(settings, "b1", as_of=AS_OF)
+    assert result.status != "failed"
+    assert query("select count(*) from quality.quarantine where source = 'defects'") == [(0,)]
+    assert query("select lot_id, inspected_qty from core.defects order by lot_id") == [
+        ("R1", 10.0),
+        ("R2", 9.5),
+    ]
+    [(severity, success, unexpected)] = query(
+        "select severity, success, unexpected_count from quality.validation_runs "
+        "where source = 'defects' and rule = 'inspected_whole_units'"
+    )
+    assert (severity, success, unexpected) == ("warning", False, 1)
+    from twin_core.contracts import get_source
+
+    [rule] = [r for r in get_source("defects").rules if r.name == "inspected_whole_units"]
+    assert "p or np chart" in rule.description and "u chart" in rule.description
+
+
+def test_fractional_inspected_quantity_is_quarantined_when_the_rule_is_an_error(
+    settings: Settings, add_batch: AddBatch, query: Query
+) -> None:
+    """[validation.severity] inspected_whole_units = "error" (sizes are always counts here):
+    a fractional size is quarantined under inspected_whole_units with a reason saying so; a
+    whole one (10.0) is promoted exactly."""
+    strict = settings.model_copy(
+        update={"validation": ValidationSettings(severity={"inspected_whole_units": "error"})}
+    )
+    _cloth_batch(add_batch)
+    validate_batch(strict, "b1", as_of=AS_OF)
     rows = query("select \"row\", rule, reason from quality.quarantine where source = 'defects'")
     assert [(r[0], r[1]) for r in rows] == [(2, "inspected_whole_units")]
     assert "p or np chart" in rows[0][2] and "u chart" in rows[0][2]

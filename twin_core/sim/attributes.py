@@ -24,8 +24,9 @@ skewed, so attribute charts are judged with rule 1 only (points beyond the limit
 
 Sizes are kept exact: a u chart over 9.5 units of cloth judges that lot at n = 9.5 (qcc's
 ``dyedcloth``). A p or np chart counts defective units, so only lots inspected in whole units
-enter the ``defect:<code>`` series (validation quarantines a fractional inspected_qty under
-``inspected_whole_units``; a caller passing one here gets it on the u chart only).
+enter the ``defect:<code>`` series; a lot with a fractional inspected_qty is on the u chart
+only (validation promotes it and warns under ``inspected_whole_units``; set to "error", that
+rule quarantines such rows instead).
 
 Grain: ``attribute_points`` one row per series and lot; ``attribute_limits`` one row per series.
 """

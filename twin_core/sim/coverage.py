@@ -63,7 +63,8 @@ MAX_PHRASES = 5
 
 def _phrases(col: str = "phrase") -> pl.Expr:
     """The first MAX_PHRASES phrases of a group joined, and how many more there are."""
-    more = pl.len() - MAX_PHRASES
+    # pl.len() is unsigned: 1 - 5 would wrap to 4294967292 ("and 4294967292 more").
+    more = pl.len().cast(pl.Int64) - MAX_PHRASES
     head = pl.col(col).sort().head(MAX_PHRASES).str.join("; ")
     return (
         pl.when(more > 0)
