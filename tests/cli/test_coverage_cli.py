@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from tests.ingest.conftest import drop, rows
 from twin_cli import app
 from twin_core.settings import Settings
-from twin_core.synth.generate import generate
+from twin_core.synth.generator import generate
 
 runner = CliRunner()
 
@@ -62,9 +62,10 @@ def test_nightly_without_as_of_on_a_stale_home_refuses_naming_the_newest_day(
     """The home's data ends 2026-03-03 (a 2-day synthetic plant); 'yesterday' is long after."""
     generate(home.home, 2, date(2026, 3, 2), 7, overwrite=True)
     result = runner.invoke(app, ["nightly"])
-    assert result.exit_code == 2, result.output
-    # The one-line error the command ends with (Prefect's own log of the failed flow run,
-    # with its traceback, comes before it).
+    assert result.exit_code == 5, result.output  # the data gate (issue 25's exit codes)
+    # The one-line error the command ends with; Prefect's log lines come before it, without
+    # the traceback (the terminal filter keeps that for the UI).
+    assert "Traceback" not in result.output
     error = " ".join(result.output.split("error: ")[-1].split())
     assert error.startswith("the newest machine data in"), result.output
     assert "is from 2026-03-03" in error and "the default day" in error

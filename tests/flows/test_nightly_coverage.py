@@ -21,7 +21,7 @@ from flows.params import NightlyParams
 from twin_cli import app
 from twin_core.report.rules.cannot_say import input_sources
 from twin_core.settings import Settings
-from twin_core.synth.generate import generate
+from twin_core.synth.generator import generate
 from twin_core.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow

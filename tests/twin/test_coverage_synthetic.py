@@ -25,7 +25,7 @@ from twin_core.rebuild import rebuild_snapshot
 from twin_core.report import Instruction, build_reports
 from twin_core.settings import Settings
 from twin_core.sim.calendar import day_end_utc
-from twin_core.synth.generate import generate
+from twin_core.synth.generator import generate
 from twin_core.synth.truth import GroundTruth
 from twin_core.validation import validate_pending
 from twin_core.warehouse import fetch_polars
