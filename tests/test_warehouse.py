@@ -132,3 +132,25 @@ def test_quote_ident_refuses_anything_but_a_plain_name() -> None:
     assert quote_ident("machine_day") == '"machine_day"'
     with pytest.raises(ValueError):
         quote_ident('x"; drop table y; --')
+
+
+def test_transaction_commits_and_rolls_back(mem_db: duckdb.DuckDBPyConnection) -> None:
+    from twin_core.warehouse import transaction
+
+    mem_db.execute("create table t (x integer)")
+    with transaction(mem_db):
+        mem_db.execute("insert into t values (1)")
+    with pytest.raises(ValueError, match="boom"), transaction(mem_db):
+        mem_db.execute("insert into t values (2)")
+        raise ValueError("boom")
+    assert mem_db.execute("select x from t").fetchall() == [(1,)]
+
+
+def test_a_failed_rollback_does_not_hide_the_real_error(mem_db: duckdb.DuckDBPyConnection) -> None:
+    """The block's own error reaches the user (a full disk), not 'no transaction is active'."""
+    from twin_core.warehouse import transaction
+
+    with pytest.raises(OSError, match="No space left on device") as caught, transaction(mem_db):
+        mem_db.execute("rollback")  # DuckDB aborted the transaction itself
+        raise OSError(28, "No space left on device")
+    assert any("no transaction is active" in n for n in caught.value.__notes__)

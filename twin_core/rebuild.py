@@ -26,7 +26,7 @@ from twin_core.twin import coverage as cov
 from twin_core.twin import lines, machines, quality, supply
 from twin_core.twin.inputs import INPUTS_DIR, Builder, CoreInputs, SnapshotContext
 from twin_core.twin.plant_inputs import machines as plant_machines
-from twin_core.warehouse import open_warehouse, quote_ident
+from twin_core.warehouse import open_warehouse, quote_ident, transaction
 
 __all__ = [
     "BUILDERS",
@@ -118,8 +118,7 @@ def rebuild(
         "baseline_subgroups": settings.baseline_subgroups,
         "spc_rules": settings.spc_rules.model_dump(mode="json"),
     }
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(
             "insert into history.snapshots (snapshot_id, as_of, created_at, status, "
             "input_batches, code_version, site_ids, params, degraded, degraded_reasons) "
@@ -142,10 +141,6 @@ def rebuild(
         )
         # Every history table written and the snapshot marked complete, all uncommitted.
         crash_point("rebuild.before_commit")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return snapshot_id
 
 

@@ -28,6 +28,26 @@ VIEWS_DIR = SQL_DIR / "views"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One explicit transaction: committed when the block ends, rolled back when it raises.
+
+    When the rollback itself fails (DuckDB already aborted the transaction, the disk is
+    full) the block's own error is raised, with the rollback's failure as a note: the user
+    sees "No space left on device", not "cannot rollback - no transaction is active".
+    """
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException as exc:
+        try:
+            con.execute("rollback")
+        except duckdb.Error as failed:
+            exc.add_note(f"(the rollback after it failed too: {failed})")
+        raise
+    con.execute("commit")
+
+
 def _config(settings: Settings | None) -> dict[str, str | bool | int | float | list[str]]:
     cfg: dict[str, str | bool | int | float | list[str]] = {}
     if settings is not None:
@@ -129,17 +149,12 @@ def apply_schema(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) 
     for mig in migrations(schema_dir):
         if mig.version in applied:
             continue
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             con.execute(mig.sql)
             con.execute(
                 "insert into meta.schema_version values (?, ?, ?, now()::timestamp)",
                 [mig.version, mig.name, mig.checksum],
             )
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
         done.append(mig.version)
     apply_views(con, schema_dir.parent / "views")
     return done

@@ -17,7 +17,7 @@ import polars as pl
 from twin_core.export import csv_text
 from twin_core.report.rules import DEPARTMENTS, Instruction
 from twin_core.report.triage import Previous
-from twin_core.warehouse import fetch_polars, quote_ident
+from twin_core.warehouse import fetch_polars, quote_ident, transaction
 
 COLUMNS = (
     "department",
@@ -197,8 +197,7 @@ def write_instructions(
     """Replace the snapshot's rows of history.instructions (and, given, of
     history.instruction_history) in one transaction; return how many instructions were written."""
     frame = instructions_frame(items, snapshot_id)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute("delete from history.instructions where snapshot_id = ?", [snapshot_id])
         _insert(con, "instructions", frame)
         if history is not None:
@@ -206,10 +205,6 @@ def write_instructions(
                 "delete from history.instruction_history where snapshot_id = ?", [snapshot_id]
             )
             _insert(con, "instruction_history", history)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return frame.height
 
 

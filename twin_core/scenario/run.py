@@ -39,7 +39,7 @@ from twin_core.sim.supply_chain import simulate_supply
 from twin_core.twin.inputs import CoreInputs, SnapshotContext
 from twin_core.twin.lines import LineScenario, line_params, load_line_inputs
 from twin_core.twin.supply import load_supply_frames, supply_params
-from twin_core.warehouse import fetch_polars, open_warehouse, quote_ident
+from twin_core.warehouse import fetch_polars, open_warehouse, quote_ident, transaction
 
 VARIANT_TABLES: tuple[str, ...] = (
     "line_forecast",
@@ -274,8 +274,7 @@ def store(
     r = outcome.resolved
     sid = r.scenario_id
     written: dict[str, int] = {}
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for table in (*VARIANT_TABLES, "instructions", "instruction_changes", "runs"):
             con.execute(f"delete from scenario.{quote_ident(table)} where scenario_id = ?", [sid])
         con.execute(
@@ -310,10 +309,6 @@ def store(
         written["instruction_changes"] = _insert(
             con, "instruction_changes", outcome.changes.with_columns(tag)
         )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return written
 
 

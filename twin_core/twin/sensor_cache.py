@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 
 from twin_core.twin.inputs import INPUTS_DIR, CoreInputs
-from twin_core.warehouse import fetch_polars
+from twin_core.warehouse import fetch_polars, transaction
 
 __all__ = ["quality_hourly", "refresh", "sensor_hours"]
 
@@ -96,8 +96,7 @@ def refresh(con: duckdb.DuckDBPyConnection, days: list[date]) -> list[date]:
         start = datetime.combine(day, datetime.min.time())
         params = {"day": day, "start": start, "end": start + timedelta(days=1)}
         # One transaction per day: a crash leaves whole days (or none) in the cache.
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             for table, name in _DAY_SQL.items():
                 con.execute(f"delete from {table} where day = ?", [day])
                 sql = f"insert into {table} by name {_sql(name)}"
@@ -107,10 +106,6 @@ def refresh(con: duckdb.DuckDBPyConnection, days: list[date]) -> list[date]:
                 "values (?, ?, ?, ?, now()::timestamp)",
                 [day, *current[day]],
             )
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     return stale
 
 

@@ -52,7 +52,7 @@ from twin_core.validation.results import (
     record,
 )
 from twin_core.validation.runner import run_source
-from twin_core.warehouse import open_warehouse
+from twin_core.warehouse import open_warehouse, transaction
 
 
 def plant_today(settings: Settings) -> date:
@@ -143,13 +143,8 @@ def validate_batch(
                     lap("gx")
                     docs = gx.build_data_docs(keep_runs=settings.validation.data_docs_runs)
                     lap("data_docs")
-            con.execute("begin transaction")
-            try:
+            with transaction(con):
                 result, error = _apply(con, run, plans, outcomes, docs, facts)
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
             lap("quarantine_promote")
         finally:
             drop_refs(con, run.run_id)
