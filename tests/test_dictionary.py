@@ -16,7 +16,7 @@ def test_readme_dictionary_matches_the_schema() -> None:
 
 
 def test_every_query_surface_table_is_documented() -> None:
-    """Each twin table of DESIGN.md's query surface appears in the dictionary."""
+    """Each twin table of docs/definitions.md's query surface appears in the dictionary."""
     md = render_markdown()
     for name in (
         "twin.snapshots",

@@ -90,7 +90,7 @@ def test_every_source_has_a_raw_and_a_core_table(mem_db: duckdb.DuckDBPyConnecti
 
 
 def test_query_surface_views_exist_and_are_empty(mem_db: duckdb.DuckDBPyConnection) -> None:
-    """Each twin.* view of DESIGN.md's query surface can be queried on a fresh warehouse."""
+    """Each twin.* view of docs/definitions.md's query surface can be queried on a fresh warehouse."""
     for view in (
         "snapshots",
         "machine_day",

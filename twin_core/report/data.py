@@ -25,7 +25,7 @@ from twin_core.warehouse import SQL_DIR, fetch_polars, quote_ident
 
 REPORT_SQL_DIR = SQL_DIR / "report"
 
-# History tables the report uses. The first group is the query surface of DESIGN.md; the
+# History tables the report uses. The first group is the query surface of the README; the
 # second are tables other builders may add (read when present, skipped when not).
 HISTORY_TABLES = (
     "machine_day",

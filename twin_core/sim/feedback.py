@@ -3,7 +3,7 @@
 - ``latest_revisions``: one row per product, its latest revision (natural order: "r10"
   after "r9", "B" after "A"), used where a record names no revision.
 - ``shipped_units``: one row per product and revision: good units made by the last
-  machine of the line (highest line_position), as DESIGN.md defines units shipped.
+  machine of the line (highest line_position), as docs/definitions.md defines units shipped.
 - ``feedback_links``: one row per feedback: its revision (the feedback's own, else the
   revision its lot was built as, else the product's latest; ``revision_source`` says which),
   and the lines and machines that made its lot (the revision's master line when no lot).

@@ -1,7 +1,7 @@
 """OEE per ISO 22400: one row per machine per plant day (``machine_day``) and one row per
 machine per shift (``machine_shift``, only for lines with shifts).
 
-Definitions (DESIGN.md, exact):
+Definitions (docs/definitions.md, exact):
 
 - planned windows: the whole plant day for a line without shifts; the line's shifts (cut at
   plant-day boundaries) for a line with shifts. Shifts of one line that overlap are merged.

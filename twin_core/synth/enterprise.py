@@ -361,7 +361,7 @@ def build_enterprise(plant: Plant, plan: FaultPlan, tl: Timeline, cfg: SynthConf
 
 
 def _days_of_cover(stock: float, daily: np.ndarray) -> float:
-    """Time-phased days of cover from the day after as-of (DESIGN.md definition)."""
+    """Time-phased days of cover from the day after as-of (docs/definitions.md)."""
     left = stock
     for i, need in enumerate(daily):
         if need >= left:

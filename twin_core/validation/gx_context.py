@@ -8,7 +8,7 @@ every run, not only the last one.
 
 GX reads through the caller's own DuckDB connection: SQLAlchemy's ``creator`` hands it a cursor
 of that connection, a second connection to the same database instance. So there is no second
-configuration of the file in the process (which DuckDB refuses, DESIGN.md known traps), no
+configuration of the file in the process (which DuckDB refuses, docs/definitions.md, known traps), no
 reopening, and GX's queries find in the buffer pool the blocks the caller's queries just read
 (on a bench day that made GX's queries 1.2 s faster than on a fresh read-only open of the file).
 GX runs only SELECTs: the queries of built-in expectations and of ``checks.Check``.
@@ -67,7 +67,7 @@ class _DialectName(str):
 def install_duckdb_workaround() -> None:
     """Make GX keep one persisted connection for DuckDB (idempotent).
 
-    Known trap (DESIGN.md): GX 1.x on duckdb-engine fetches a metric's rows after the
+    Known trap (docs/definitions.md): GX 1.x on duckdb-engine fetches a metric's rows after the
     connection went back to SQLAlchemy's pool, swallows the resulting IndexError and reports
     EVERY expectation as failed. For the dialects in
     ``great_expectations.execution_engine.sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS``

@@ -4,7 +4,7 @@ Grain: one GX validation (query asset ``select * from raw.<source> where _batch_
 per source per run; one ``ExpectationOutcome`` per check.
 
 Query assets, not table assets: GX 1.24 table assets ignore ``schema_name`` in one metric
-query, so on ``raw.*`` every expectation raises (DESIGN.md, known traps). The batch id is
+query, so on ``raw.*`` every expectation raises (docs/definitions.md, known traps). The batch id is
 written into the query text, so it must be a safe token (``gx_context.safe_token``).
 """
 
