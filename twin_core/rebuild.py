@@ -26,7 +26,13 @@ from twin_core.twin import coverage as cov
 from twin_core.twin import lines, machines, quality, supply
 from twin_core.twin.inputs import INPUTS_DIR, Builder, CoreInputs, SnapshotContext
 from twin_core.twin.plant_inputs import machines as plant_machines
-from twin_core.warehouse import open_warehouse, quote_ident, transaction
+from twin_core.warehouse import (
+    WarehouseError,
+    append_frame,
+    open_warehouse,
+    quote_ident,
+    transaction,
+)
 
 __all__ = [
     "BUILDERS",
@@ -146,26 +152,10 @@ def rebuild(
 
 def write_history(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """Append a frame to history.<table> by column name; unknown columns are an error."""
-    target = quote_ident(table)
-    known = {
-        r[0]
-        for r in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'history' "
-            "and table_name = ? and database_name = current_database()",
-            [table],
-        ).fetchall()
-    }
-    if not known:
-        raise RebuildError(f"history.{table} does not exist; add it to sql/schema")
-    extra = set(frame.columns) - known
-    if extra:
-        raise RebuildError(f"history.{table} has no column(s) {sorted(extra)}")
-    arrow = frame.to_arrow()
-    con.register("_frame", arrow)
     try:
-        con.execute(f"insert into history.{target} by name select * from _frame")
-    finally:
-        con.unregister("_frame")
+        append_frame(con, "history", table, frame)
+    except WarehouseError as exc:
+        raise RebuildError(str(exc)) from None
 
 
 def rebuild_snapshot(settings: Settings, as_of: date, *, allow_partial: bool = True) -> int:

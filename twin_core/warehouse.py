@@ -48,6 +48,46 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("commit")
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """The columns of ``schema.table`` in the current database, in order (empty: no table)."""
+    return [
+        str(r[0])
+        for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+            "and database_name = current_database() order by column_index",
+            [schema, table],
+        ).fetchall()
+    ]
+
+
+def append_frame(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame
+) -> int:
+    """Append ``frame`` to ``schema.table`` by column name; return the rows written.
+
+    The one frame writer of the library. A column the table lacks is refused (a
+    ``WarehouseError`` naming it), never dropped: a builder's new column needs its migration.
+    Columns of the table the frame lacks are null.
+    """
+    known = set(table_columns(con, schema, table))
+    if not known:
+        raise WarehouseError(f"{schema}.{table} does not exist; add it to sql/schema")
+    extra = set(frame.columns) - known
+    if extra:
+        raise WarehouseError(f"{schema}.{table} has no column(s) {sorted(extra)}")
+    if frame.is_empty():
+        return 0
+    con.register("_append_frame", frame.to_arrow())
+    try:
+        con.execute(
+            f"insert into {quote_ident(schema)}.{quote_ident(table)} by name "
+            "select * from _append_frame"
+        )
+    finally:
+        con.unregister("_append_frame")
+    return frame.height
+
+
 def _config(settings: Settings | None) -> dict[str, str | bool | int | float | list[str]]:
     cfg: dict[str, str | bool | int | float | list[str]] = {}
     if settings is not None:

@@ -17,7 +17,7 @@ import polars as pl
 from twin_core.export import csv_text
 from twin_core.report.rules import DEPARTMENTS, Instruction
 from twin_core.report.triage import Previous
-from twin_core.warehouse import fetch_polars, quote_ident, transaction
+from twin_core.warehouse import append_frame, fetch_polars, transaction
 
 COLUMNS = (
     "department",
@@ -178,14 +178,8 @@ def history_frame(
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Append ``frame`` to history.<table> by column name (``table`` is one of this module's)."""
-    if not frame.height:
-        return
-    con.register("_frame", frame.to_arrow())
-    try:
-        con.execute(f"insert into history.{quote_ident(table)} by name select * from _frame")
-    finally:
-        con.unregister("_frame")
+    """Append ``frame`` to history.<table> (``table`` is one of this module's)."""
+    append_frame(con, "history", table, frame)
 
 
 def write_instructions(

@@ -39,7 +39,14 @@ from twin_core.sim.supply_chain import simulate_supply
 from twin_core.twin.inputs import CoreInputs, SnapshotContext
 from twin_core.twin.lines import LineScenario, line_params, load_line_inputs
 from twin_core.twin.supply import load_supply_frames, supply_params
-from twin_core.warehouse import fetch_polars, open_warehouse, quote_ident, transaction
+from twin_core.warehouse import (
+    append_frame,
+    fetch_polars,
+    open_warehouse,
+    quote_ident,
+    table_columns,
+    transaction,
+)
 
 VARIANT_TABLES: tuple[str, ...] = (
     "line_forecast",
@@ -244,27 +251,13 @@ def compute(
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """Append ``frame`` to scenario.<table> by column name, keeping the columns the table has."""
-    known = [
-        str(r[0])
-        for r in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'scenario' "
-            "and table_name = ? and database_name = current_database()",
-            [table],
-        ).fetchall()
-    ]
-    keep = [c for c in frame.columns if c in known]
-    if frame.is_empty() or not keep:
+    """Append ``frame`` to scenario.<table>. A scenario table stores a chosen subset of its twin
+    table's columns (the variant's numbers, not every diagnostic), so the frame is cut to the
+    table's columns here, on purpose; the writer itself refuses unknown columns."""
+    keep = [c for c in frame.columns if c in set(table_columns(con, "scenario", table))]
+    if not keep:
         return 0
-    con.register("_scenario_frame", frame.select(keep).to_arrow())
-    try:
-        cols = ", ".join(quote_ident(c) for c in keep)
-        con.execute(
-            f"insert into scenario.{quote_ident(table)} ({cols}) select {cols} from _scenario_frame"
-        )
-    finally:
-        con.unregister("_scenario_frame")
-    return frame.height
+    return append_frame(con, "scenario", table, frame.select(keep))
 
 
 def store(
