@@ -321,6 +321,11 @@ def control_chart(
                 description=_DESC,
             )
         )
+    # Limits under the points, so the point under the mouse is the one hovered.
+    layers += _limit_rules(
+        {"centre": center, "control limit": ucl, "LSL": lsl, "USL": usl}, scale, ""
+    )
+    layers += _limit_rules({"control limit": lcl}, scale, "")
     base = alt.Chart(data)
     layers.append(
         base.mark_line(color=PALETTE[0], strokeWidth=1).encode(
@@ -338,12 +343,8 @@ def control_chart(
     layers.append(
         base.transform_filter("datum.rules != null")
         .mark_text(dy=-9, fontSize=9, color=BAD)
-        .encode(x=x, y="value:Q", text="rules:N")
+        .encode(x=x, y="value:Q", text="rules:N", description=_DESC)
     )
-    layers += _limit_rules(
-        {"centre": center, "control limit": ucl, "LSL": lsl, "USL": usl}, scale, ""
-    )
-    layers += _limit_rules({"control limit": lcl}, scale, "")
     top = alt.layer(*layers).properties(
         title=f"{title}: {location} chart", width=WIDTH, height=HEIGHT
     )

@@ -70,6 +70,7 @@ def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
 
 
 _ID = re.compile(r"url\(#([^)]+)\)")
+_MULTI = ("mark-line", "mark-area", "mark-trail")
 
 
 def render(chart: alt.TopLevelMixin, label: str) -> Html:
@@ -82,6 +83,14 @@ def render(chart: alt.TopLevelMixin, label: str) -> Html:
     root.set("role", "img")
     root.set("aria-label", label)
     href = f"{{{XLINK_NS}}}href"
+    # A line or area is one path for many data: its label names only the first datum, so it
+    # gets no hover title (the points drawn on it carry theirs).
+    many = {
+        id(child)
+        for group in root.iter(f"{{{SVG_NS}}}g")
+        if any(k in group.get("class", "") for k in _MULTI)
+        for child in group
+    }
     for node in root.iter():
         if "id" in node.attrib:
             node.set("id", prefix + node.attrib["id"])
@@ -91,7 +100,7 @@ def render(chart: alt.TopLevelMixin, label: str) -> Html:
         if node.get(href, "").startswith("#"):
             node.set(href, "#" + prefix + node.attrib[href][1:])
         tip = node.get("aria-label")
-        if tip and node.get("role") == "graphics-symbol":
+        if tip and node.get("role") == "graphics-symbol" and id(node) not in many:
             title = ET.Element(f"{{{SVG_NS}}}title")
             title.text = tip
             node.insert(0, title)
