@@ -35,10 +35,21 @@ __all__ = [
 
 _DESC = alt.Description(f"{TIP}:N")
 INK_LINE = "#1d2733"
+SPREAD_TITLES = {
+    "R": "range within lot",
+    "S": "std dev within lot",
+    "MR": "moving range",
+}
 
 
-def _legend(domain: Sequence[str], colours: Sequence[str]) -> alt.Scale:
-    return alt.Scale(domain=list(domain), range=list(colours))
+def _legend(
+    domain: Sequence[str], colours: Sequence[str], shown: Sequence[bool] | None = None
+) -> alt.Scale:
+    """A colour scale that is the legend: ``domain`` names with their colours; names whose
+    ``shown`` is false are left out (nothing of theirs is drawn)."""
+    keep = [True] * len(domain) if shown is None else list(shown)
+    pairs = [(d, c) for d, c, k in zip(domain, colours, keep, strict=True) if k]
+    return alt.Scale(domain=[d for d, _ in pairs], range=[c for _, c in pairs])
 
 
 def _finite(v: object) -> float | None:
@@ -140,7 +151,9 @@ def fan_chart(title: str, frame: pl.DataFrame, *, unit: str = "good units") -> H
     ]
     data = frame.with_columns(pl.Series(TIP, tips), pl.Series("state", short))
     names = ["p10-p90 band", "p50", "required", "p50 below required"]
-    scale = _legend(names, [BAND, PALETTE[0], MUTED, BAD])
+    scale = _legend(
+        names, [BAND, PALETTE[0], MUTED, BAD], [True, True, True, "p50 below required" in short]
+    )
     x = alt.X("day:O", title="plant day (month-day)")
     base = alt.Chart(data)
     band = (
@@ -195,7 +208,16 @@ def projection_chart(
         )
     )
     names = ["closing on hand", "receipts", "reorder point", "safety stock"]
-    scale = _legend(names, [PALETTE[0], OK, PALETTE[1], BAD])
+    scale = _legend(
+        names,
+        [PALETTE[0], OK, PALETTE[1], BAD],
+        [
+            True,
+            bool((frame["receipts"].fill_null(0) > 0).any()),
+            _finite(reorder_point) is not None,
+            _finite(safety_stock) is not None,
+        ],
+    )
     x = alt.X("day:O", title="plant day (month-day)")
     base = alt.Chart(data)
     layers: list[alt.Chart] = [
@@ -287,7 +309,18 @@ def control_chart(
         .alias("state"),
     )
     names = [value_title, "rule fired", "centre", "control limit", "LSL", "USL"]
-    scale = _legend(names, [PALETTE[0], BAD, MUTED, PALETTE[1], PALETTE[3], PALETTE[3]])
+    scale = _legend(
+        names,
+        [PALETTE[0], BAD, MUTED, PALETTE[1], PALETTE[3], PALETTE[3]],
+        [
+            True,
+            frame["rules"].drop_nulls().len() > 0,
+            _finite(center) is not None or _finite(range_center) is not None,
+            any(_finite(v) is not None for v in (lcl, ucl, range_lcl, range_ucl)),
+            _finite(lsl) is not None,
+            _finite(usl) is not None,
+        ],
+    )
     x = alt.X(
         "lot:N", sort=None, title="lot (time order)", axis=alt.Axis(labels=False, ticks=False)
     )
@@ -353,7 +386,7 @@ def control_chart(
         low = [
             base.mark_line(point=True, color=PALETTE[0], strokeWidth=1).encode(
                 x=x,
-                y=alt.Y("spread:Q", title=f"{spread} of {value_title}"),
+                y=alt.Y("spread:Q", title=SPREAD_TITLES[spread]),
                 description=_DESC,
             ),
             *_limit_rules({"centre": range_center, "control limit": range_ucl}, scale, ""),
@@ -397,7 +430,17 @@ def capability_chart(
     )
     cpk_text = "n/a" if cpk is None else full(cpk)
     names = ["measurements", "fitted normal", "LSL", "USL"]
-    scale = _legend(names, [BAD if low_cpk else PALETTE[0], INK_LINE, PALETTE[3], PALETTE[3]])
+    m, s = _finite(mean), _finite(sigma)
+    scale = _legend(
+        names,
+        [BAD if low_cpk else PALETTE[0], INK_LINE, PALETTE[3], PALETTE[3]],
+        [
+            True,
+            m is not None and s is not None and s > 0,
+            _finite(lsl) is not None,
+            _finite(usl) is not None,
+        ],
+    )
     layers: list[alt.Chart] = [
         alt.Chart(hist)
         .transform_calculate(b="'measurements'")
@@ -410,7 +453,6 @@ def capability_chart(
             description=_DESC,
         )
     ]
-    m, s = _finite(mean), _finite(sigma)
     if m is not None and s is not None and s > 0:
         lo = min(float(edges[0]), m - 4 * s)
         hi = max(float(edges[-1]), m + 4 * s)

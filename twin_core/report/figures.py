@@ -178,11 +178,14 @@ def _waterfall_frame(row: dict[str, float]) -> pl.DataFrame:
 def loss_waterfalls(recent: pl.DataFrame, days: int, machines: int = 3) -> list[Html]:
     """One loss waterfall per line and one for each of the ``machines`` lowest-OEE
     machines, over machine_day rows ``recent``."""
-    if recent.is_empty():
+    if recent.is_empty() or "planned_busy_s" not in recent.columns:
         return [charts.no_data("OEE loss waterfall")]
     out = []
     source = f"over {days} plant days (history.machine_day)"
-    for row in loss_hours(recent, ["line_id"]).iter_rows(named=True):
+    lines = loss_hours(recent, ["line_id"]).filter(pl.col("planned_h") > 0)
+    if lines.is_empty():
+        return [charts.no_data("OEE loss waterfall (no planned time recorded)")]
+    for row in lines.iter_rows(named=True):
         out.append(
             figure(
                 charts.waterfall_chart(
@@ -192,7 +195,9 @@ def loss_waterfalls(recent: pl.DataFrame, days: int, machines: int = 3) -> list[
                 f"down to fully productive time (ideal cycle time x good units) {source}.",
             )
         )
-    per_machine = loss_hours(recent, ["line_id", "machine_id"]).with_columns(
+    per_machine = (
+        loss_hours(recent, ["line_id", "machine_id"]).filter(pl.col("planned_h") > 0)
+    ).with_columns(
         oee=pl.when(pl.col("planned_h") > 0).then(pl.col("productive_h") / pl.col("planned_h"))
     )
     worst = per_machine.sort("oee", "machine_id", nulls_last=True).head(machines)

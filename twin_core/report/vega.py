@@ -36,7 +36,8 @@ BAD, BAND, INK, MUTED, OK = "#c0392b", "#aac7e6", "#1d2733", "#5b6876", "#1e8449
 WIDTH, HEIGHT = 480, 200
 
 _CONFIG: dict[str, Any] = {
-    "font": "system-ui, sans-serif",
+    # Measured by vl-convert with DejaVu Sans (Debian's default); Verdana is as wide.
+    "font": "DejaVu Sans, Verdana, sans-serif",
     "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleColor": INK, "labelColor": INK},
     "legend": {"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom"},
     "title": {"fontSize": 13, "anchor": "start", "color": INK},
@@ -71,6 +72,7 @@ def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
 
 _ID = re.compile(r"url\(#([^)]+)\)")
 _MULTI = ("mark-line", "mark-area", "mark-trail")
+_FONT = ("font-family", "font-size", "font-weight", "font-style", "fill")
 
 
 def render(chart: alt.TopLevelMixin, label: str) -> Html:
@@ -99,6 +101,12 @@ def render(chart: alt.TopLevelMixin, label: str) -> Html:
                 node.set(attr, _ID.sub(lambda m: f"url(#{prefix}{m.group(1)})", value))
         if node.get(href, "").startswith("#"):
             node.set(href, "#" + prefix + node.attrib[href][1:])
+        if node.tag == f"{{{SVG_NS}}}text":
+            # The font (and colour) Vega drew the text with, as inline style: a page's CSS
+            # for svg text must not change widths that legends and labels were laid out for.
+            style = [f"{k}: {node.attrib.pop(k)}" for k in _FONT if k in node.attrib]
+            if style:
+                node.set("style", "; ".join([*style, node.get("style", "")]).strip("; "))
         tip = node.get("aria-label")
         if tip and node.get("role") == "graphics-symbol" and id(node) not in many:
             title = ET.Element(f"{{{SVG_NS}}}title")
