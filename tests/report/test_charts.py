@@ -232,3 +232,46 @@ def test_clip_path_ids_are_unique_per_chart_and_references_follow_them() -> None
     assert set(ids_one).isdisjoint(ids_other)
     for svg, ids in ((one, ids_one), (other, ids_other)):
         assert set(re.findall(r"url\(#([^)]+)\)", svg)) <= set(ids)
+
+
+def test_fan_overlay_draws_each_variant_with_its_own_requirement() -> None:
+    frame = pl.DataFrame(
+        {
+            "variant": ["baseline", "baseline", "P1=1.5", "P1=1.5"],
+            "day": ["03-11", "03-12"] * 2,
+            "p10": [100.0, 110.0, 100.0, 110.0],
+            "p50": [120.0, 130.0, 120.0, 130.0],
+            "p90": [140.0, 150.0, 140.0, 150.0],
+            "required": [14425.0, 14425.0, 17944.5, 17944.5],
+        }
+    )
+    got = titles(charts.fan_overlay_chart("Line L1", frame))
+    assert "baseline 03-11: p10 100, p50 120, p90 140, required 14,425 good units" in got
+    assert "P1=1.5 03-12: p10 110, p50 130, p90 150, required 17,944.5 good units" in got
+
+
+def test_capability_figures_use_the_configured_target() -> None:
+    from datetime import datetime
+
+    from twin_core.report.data import ReportData, SnapshotInfo
+
+    snap = SnapshotInfo(1, date(2026, 3, 10), datetime(2026, 3, 11), "t", "UTC")
+    cap = pl.DataFrame(
+        {
+            "product_id": ["P1"],
+            "characteristic": ["d"],
+            "n": [20],
+            "cpk": [1.5],
+            "mean": [10.0],
+            "sigma_within": [0.1],
+            "sigma_overall": [0.1],
+            "lsl": [9.0],
+            "usl": [11.0],
+        }
+    )
+    values = pl.DataFrame(
+        {"product_id": ["P1"] * 20, "characteristic": ["d"] * 20, "value": [10.0] * 20}
+    )
+    data = ReportData(snap, {"capability": cap}, {"inspection_values": values})
+    assert "below target" not in figures.capability_figures(data, cpk_target=1.33)[0]
+    assert "Cpk 1.5 (below target 1.67)" in figures.capability_figures(data, cpk_target=1.67)[0]

@@ -25,6 +25,7 @@ __all__ = [
     "capability_chart",
     "control_chart",
     "fan_chart",
+    "fan_overlay_chart",
     "line_chart",
     "no_data",
     "pareto_chart",
@@ -631,6 +632,47 @@ def rate_chart(title: str, frame: pl.DataFrame, *, unit: str = "per 1,000 units"
         .encode(x=x, y="reference:Q", color=alt.Color("i:N", scale=scale), description=_DESC),
         base.mark_point(filled=True, size=50).encode(
             x=x, y="rate:Q", color=alt.Color("b:N", scale=scale), description=_DESC
+        ),
+    ).properties(title=title, width=WIDTH, height=HEIGHT)
+    return render(chart, title)
+
+
+def fan_overlay_chart(title: str, frame: pl.DataFrame, *, unit: str = "good units") -> Html:
+    """Fans of several variants on one axis (a scenario beside its baseline): ``variant``,
+    ``day`` (text), ``p10``, ``p50``, ``p90``, ``required`` per variant and day. Each
+    variant gets its band, its p50 line and its own requirement (dashed), in its colour."""
+    if frame.is_empty():
+        return no_data(title)
+    data = frame.with_columns(
+        pl.Series(
+            TIP,
+            [
+                f"{v} {d}: p10 {full(a)}, p50 {full(b)}, p90 {full(c)}, required {full(r)} {unit}"
+                for v, d, a, b, c, r in zip(
+                    frame["variant"],
+                    frame["day"],
+                    frame["p10"],
+                    frame["p50"],
+                    frame["p90"],
+                    frame["required"],
+                    strict=True,
+                )
+            ],
+        )
+    )
+    variants = list(dict.fromkeys(data["variant"].to_list()))
+    scale = _legend(variants, [PALETTE[i % len(PALETTE)] for i in range(len(variants))])
+    x = alt.X("day:O", title="plant day (month-day)")
+    colour = alt.Color("variant:N", scale=scale, title=None)
+    base = alt.Chart(data)
+    chart = alt.layer(
+        base.mark_area(opacity=0.25).encode(
+            x=x, y=alt.Y("p10:Q", title=f"{unit} per day"), y2="p90:Q", color=colour
+        ),
+        base.mark_line().encode(x=x, y="p50:Q", color=colour),
+        base.mark_line(strokeDash=[5, 3]).encode(x=x, y="required:Q", color=colour),
+        base.mark_point(filled=True, size=30).encode(
+            x=x, y="p50:Q", color=colour, description=_DESC
         ),
     ).properties(title=title, width=WIDTH, height=HEIGHT)
     return render(chart, title)
