@@ -181,7 +181,7 @@ def test_capability_histogram_counts_every_value_and_flags_low_cpk() -> None:
     counts = [int(m) for t in titles(svg) for m in re.findall(r": (\d+) measurements$", t)]
     assert sum(counts) == 70
     assert "Cpk 1.1 (below target 1.33)" in svg
-    assert "normal(mean 10.03, sigma 0.02)" in svg
+    assert ">fitted normal<" in svg and 'class="mark-line' in svg  # the curve and its legend
     ok = charts.capability_chart(
         "P1 d", values, lsl=9.9, usl=10.2, mean=10.03, sigma=0.02, cpk=1.5, cpk_target=1.33
     )
