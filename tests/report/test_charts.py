@@ -93,15 +93,18 @@ def test_loss_hours_add_up_to_planned_time_and_give_the_oee() -> None:
 
 def test_loss_waterfall_shows_each_loss_and_the_line_oee() -> None:
     recent = _machine_day()
-    out = figures.loss_waterfalls(recent, days=7, machines=1)
-    assert len(out) == 2  # line L1, then its lowest-OEE machine (M2)
+    out = figures.loss_waterfalls(recent, days=7)
+    assert len(out) == 2  # line L1, then one bar per machine
     line = titles(out[0])
     assert "planned time: 20 hours" in line
     assert "starved: 4 hours" in line
     assert "down: 1 hours" in line
     oee = 36 * (700 + 450) / 72000
     assert f"OEE {oee:.1%} (productive): {full((700 + 450) * 36 / 3600)} hours" in line
-    assert "Machine M2" in out[1]
+    machines = titles(out[1])
+    assert "M2 starved: 4 hours (40% of planned time)" in machines
+    assert "M1 blocked: 0.25 hours (2.5% of planned time)" in machines
+    assert f"M1 productive: {full(700 * 36 / 3600)} hours (70% of planned time)" in machines
 
 
 def test_loss_waterfall_without_planned_time_is_a_note() -> None:

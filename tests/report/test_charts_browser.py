@@ -36,7 +36,9 @@ JSON.stringify(Array.from(document.querySelectorAll("svg.chart")).map(function (
     return Array.from(axis.querySelectorAll("g.role-axis-label text")).map(function (t) { return t.textContent; });
   });
   var hover = null;
-  var tipped = Array.from(svg.querySelectorAll("g.mark-symbol > [role=graphics-symbol], g.mark-rect > [role=graphics-symbol]")).filter(function (m) {
+  // Points first (drawn on top), else bars.
+  var tipped = Array.from(svg.querySelectorAll("g.mark-symbol > [role=graphics-symbol]"))
+    .concat(Array.from(svg.querySelectorAll("g.mark-rect > [role=graphics-symbol]"))).filter(function (m) {
     var b = m.getBoundingClientRect(); return b.width > 2 && b.height > 2 && m.querySelector("title");
   });
   for (var i = 0; i < tipped.length && hover === null; i++) {

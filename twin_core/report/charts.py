@@ -31,6 +31,7 @@ __all__ = [
     "pareto_chart",
     "projection_chart",
     "rate_chart",
+    "stacked_loss_chart",
     "waterfall_chart",
 ]
 
@@ -675,4 +676,44 @@ def fan_overlay_chart(title: str, frame: pl.DataFrame, *, unit: str = "good unit
             x=x, y="p50:Q", color=colour, description=_DESC
         ),
     ).properties(title=title, width=WIDTH, height=HEIGHT)
+    return render(chart, title)
+
+
+def stacked_loss_chart(
+    title: str, frame: pl.DataFrame, steps: Sequence[str], *, unit: str = "hours"
+) -> Html:
+    """One horizontal bar per ``label`` (in frame order) split into ``step`` segments of
+    ``value`` (stacked in the order of ``steps``); ``share`` is the segment's share of the
+    label's planned time, shown on hover."""
+    if frame.is_empty():
+        return no_data(title)
+    order = {s: i for i, s in enumerate(steps)}
+    data = frame.with_columns(
+        pl.col("step").replace_strict(order, return_dtype=pl.Int64).alias("order"),
+        pl.Series(
+            TIP,
+            [
+                f"{lbl} {st}: {full(v, unit)} ({full(sh * 100 if sh is not None else None, '%')}"
+                " of planned time)"
+                for lbl, st, v, sh in zip(
+                    frame["label"], frame["step"], frame["value"], frame["share"], strict=True
+                )
+            ],
+        ),
+    )
+    colours = [*PALETTE[1:], MUTED, PALETTE[0], OK]
+    scale = _legend(list(steps), [colours[i % len(colours)] for i in range(len(steps))])
+    labels = list(dict.fromkeys(frame["label"].to_list()))
+    chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", sort=labels, title=None),
+            x=alt.X("value:Q", stack="zero", title=f"{unit} in planned time"),
+            color=alt.Color("step:N", scale=scale, title=None),
+            order=alt.Order("order:Q"),
+            description=_DESC,
+        )
+        .properties(title=title, width=WIDTH, height=max(60, 14 * len(labels)))
+    )
     return render(chart, title)

@@ -175,9 +175,9 @@ def _waterfall_frame(row: dict[str, float]) -> pl.DataFrame:
     )
 
 
-def loss_waterfalls(recent: pl.DataFrame, days: int, machines: int = 3) -> list[Html]:
-    """One loss waterfall per line and one for each of the ``machines`` lowest-OEE
-    machines, over machine_day rows ``recent``."""
+def loss_waterfalls(recent: pl.DataFrame, days: int) -> list[Html]:
+    """One loss waterfall per line and one bar of the same losses per machine, over
+    machine_day rows ``recent``."""
     if recent.is_empty() or "planned_busy_s" not in recent.columns:
         return [charts.no_data("OEE loss waterfall")]
     out = []
@@ -195,22 +195,28 @@ def loss_waterfalls(recent: pl.DataFrame, days: int, machines: int = 3) -> list[
                 f"down to fully productive time (ideal cycle time x good units) {source}.",
             )
         )
-    per_machine = (
-        loss_hours(recent, ["line_id", "machine_id"]).filter(pl.col("planned_h") > 0)
-    ).with_columns(
-        oee=pl.when(pl.col("planned_h") > 0).then(pl.col("productive_h") / pl.col("planned_h"))
-    )
-    worst = per_machine.sort("oee", "machine_id", nulls_last=True).head(machines)
-    for row in worst.iter_rows(named=True):
-        out.append(
-            figure(
-                charts.waterfall_chart(
-                    f"Machine {row['machine_id']}: where planned time went", _waterfall_frame(row)
-                ),
-                f"Machine {row['machine_id']} (one of the {machines} lowest OEE): the same "
-                f"losses {source}; starved and blocked are idle time with that reason code.",
-            )
+    per_machine = loss_hours(recent, ["line_id", "machine_id"]).filter(pl.col("planned_h") > 0)
+    steps = [name for name, _ in LOSS_STEPS] + ["productive"]
+    cols = [col for _, col in LOSS_STEPS] + ["productive_h"]
+    long = (
+        per_machine.with_columns(pl.col("machine_id").cast(pl.String).alias("label"))
+        .unpivot(index=["label", "planned_h"], on=cols, variable_name="col", value_name="value")
+        .with_columns(
+            pl.col("col").replace_strict(dict(zip(cols, steps, strict=True))).alias("step"),
+            (pl.col("value") / pl.col("planned_h")).alias("share"),
         )
+        .filter(pl.col("value").abs() > 1e-9)
+    )
+    out.append(
+        figure(
+            charts.stacked_loss_chart(
+                f"Where each machine's planned time went, last {days} days", long, steps
+            ),
+            f"Per machine: the same losses as the line waterfalls and the fully productive "
+            f"time; each bar is the machine's planned hours {source}. Starved and blocked are "
+            "idle time whose machine events give that reason code.",
+        )
+    )
     return out
 
 
