@@ -309,6 +309,10 @@ def control_chart(
         .then(pl.lit("rule fired"))
         .otherwise(pl.lit(value_title))
         .alias("state"),
+        # Name the rules where they start or change, not on every lot of a run.
+        pl.when(pl.col("rules").ne_missing(pl.col("rules").shift(1)))
+        .then(pl.col("rules"))
+        .alias("named"),
     )
     names = [value_title, "rule fired", "centre", "control limit", "LSL", "USL"]
     scale = _legend(
@@ -376,9 +380,9 @@ def control_chart(
         )
     )
     layers.append(
-        base.transform_filter("datum.rules != null")
+        base.transform_filter("datum.named != null")
         .mark_text(dy=-9, fontSize=9, color=BAD)
-        .encode(x=x, y="value:Q", text="rules:N", description=_DESC)
+        .encode(x=x, y="value:Q", text="named:N")
     )
     top = alt.layer(*layers).properties(
         title=f"{title}: {location} chart", width=WIDTH, height=HEIGHT

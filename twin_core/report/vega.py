@@ -89,6 +89,13 @@ def render(chart: alt.TopLevelMixin, label: str) -> Html:
     href = f"{{{XLINK_NS}}}href"
     # A line or area is one path for many data: its label names only the first datum, so it
     # gets no hover title (the points drawn on it carry theirs).
+    # Text marks (labels on points) must not take the hover from the point they sit on.
+    texts = {
+        id(child)
+        for group in root.iter(f"{{{SVG_NS}}}g")
+        if "mark-text" in group.get("class", "")
+        for child in group
+    }
     many = {
         id(child)
         for group in root.iter(f"{{{SVG_NS}}}g")
@@ -112,10 +119,12 @@ def render(chart: alt.TopLevelMixin, label: str) -> Html:
         for attr in ("d", "transform", "points"):
             if attr in node.attrib:
                 node.set(attr, _DIGITS.sub(r"\1", node.attrib[attr]))
+        if id(node) in texts:
+            node.set("pointer-events", "none")
         if node.get("role") == "graphics-symbol":
             node.attrib.pop("aria-roledescription", None)
             tip = node.attrib.pop("aria-label", None)
-            if tip and id(node) not in many:
+            if tip and id(node) not in many and id(node) not in texts:
                 # The title is the accessible name and the hover text at once.
                 title = ET.Element(f"{{{SVG_NS}}}title")
                 title.text = tip
