@@ -39,7 +39,8 @@ _CONFIG: dict[str, Any] = {
     # Measured by vl-convert with DejaVu Sans (Debian's default); Verdana is as wide.
     "font": "DejaVu Sans, Verdana, sans-serif",
     "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleColor": INK, "labelColor": INK},
-    "legend": {"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom"},
+    # At most 3 legend entries a row, so a chart stays narrow enough for two side by side.
+    "legend": {"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom", "columns": 3},
     "title": {"fontSize": 13, "anchor": "start", "color": INK},
     "view": {"stroke": "#d6dde4"},
 }
