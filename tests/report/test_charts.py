@@ -278,3 +278,15 @@ def test_capability_figures_use_the_configured_target() -> None:
     data = ReportData(snap, {"capability": cap}, {"inspection_values": values})
     assert "below target" not in figures.capability_figures(data, cpk_target=1.33)[0]
     assert "Cpk 1.5 (below target 1.67)" in figures.capability_figures(data, cpk_target=1.67)[0]
+
+
+def test_more_series_than_colours_reuse_the_palette() -> None:
+    frame = pl.DataFrame(
+        {
+            "series": [f"line L{i}" for i in range(12)],
+            "day": ["03-11"] * 12,
+            "value": [0.5 + i / 100 for i in range(12)],
+        }
+    )
+    got = titles(charts.line_chart("OEE", frame, y_title="OEE", percent=True))
+    assert "line L11 03-11: 61%" in got

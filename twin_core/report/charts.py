@@ -129,7 +129,11 @@ def line_chart(title: str, frame: pl.DataFrame, *, y_title: str, percent: bool =
         .encode(
             x=alt.X("day:O", title="plant day (month-day)"),
             y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=".0%" if percent else ",~g")),
-            color=alt.Color("series:N", scale=_legend(series, PALETTE[: len(series)]), title=None),
+            color=alt.Color(
+                "series:N",
+                scale=_legend(series, [PALETTE[i % len(PALETTE)] for i in range(len(series))]),
+                title=None,
+            ),
             description=_DESC,
         )
     )
