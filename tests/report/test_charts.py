@@ -13,8 +13,14 @@ import altair as alt
 import polars as pl
 import pytest
 
-from twin_core.report import charts, figures
+from twin_core.report import charts, figures, vega
 from twin_core.report.vega import full, render
+
+
+@pytest.fixture(autouse=True)
+def validated_specs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every spec these tests render is checked against the Vega-Lite schema (reports skip it)."""
+    monkeypatch.setattr(vega, "VALIDATE", True)
 
 
 def titles(svg: str) -> list[str]:

@@ -62,9 +62,14 @@ def no_data(what: str) -> Html:
     return el("p", f"{what}: no data in this snapshot.", class_="na")
 
 
+# Altair checks every spec against the Vega-Lite JSON schema; that costs about as much as
+# rendering it, so reports skip it and tests/report/test_charts.py turns it on.
+VALIDATE = False
+
+
 def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     with alt.data_transformers.disable_max_rows():
-        spec: dict[str, Any] = chart.to_dict()
+        spec: dict[str, Any] = chart.to_dict(validate=VALIDATE)
     config = spec.setdefault("config", {})
     for key, value in _CONFIG.items():
         config.setdefault(key, value)
