@@ -296,3 +296,74 @@ def test_more_series_than_colours_reuse_the_palette() -> None:
     )
     got = titles(charts.line_chart("OEE", frame, y_title="OEE", percent=True))
     assert "line L11 03-11: 61%" in got
+
+
+# Bad or thin input: each kind gets a note or an honest "n/a", never an exception.
+
+
+@pytest.mark.parametrize(
+    ("draw", "frame"),
+    [
+        (lambda f: charts.fan_chart("Line L1", f), pl.DataFrame()),
+        (lambda f: charts.bar_chart("OEE", f, x_title="m", y_title="OEE"), pl.DataFrame()),
+        (lambda f: charts.pareto_chart("Defects", f, x_title="c", y_title="units"), pl.DataFrame()),
+        (lambda f: charts.waterfall_chart("Line L1", f), pl.DataFrame()),
+        (lambda f: charts.rate_chart("Rates", f), pl.DataFrame()),
+    ],
+)
+def test_an_empty_frame_gives_a_no_data_note(draw: object, frame: pl.DataFrame) -> None:
+    out = draw(frame)  # type: ignore[operator]
+    assert "no data in this snapshot" in out and "<svg" not in out
+
+
+def test_capability_without_finite_values_is_a_note() -> None:
+    out = charts.capability_chart(
+        "P1 d",
+        [float("nan")],
+        lsl=None,
+        usl=None,
+        mean=None,
+        sigma=None,
+        cpk=None,
+        cpk_target=1.33,
+    )
+    assert "no data" in out
+
+
+def test_missing_and_nan_values_show_as_n_a_on_hover() -> None:
+    """A day without a requirement keeps its fan point, with "required n/a"; a bar without a
+    value (null or NaN) is not drawn, its label stays on the axis."""
+    fan = pl.DataFrame(
+        {
+            "day": ["03-11", "03-12"],
+            "p10": [1.0, 2.0],
+            "p50": [2.0, 3.0],
+            "p90": [3.0, 4.0],
+            "required": [None, float("nan")],
+        },
+        schema_overrides={"required": pl.Float64},
+    )
+    got = titles(charts.fan_chart("Line L1", fan))
+    assert "03-11: p10 1, p50 2, p90 3, required n/a good units" in got
+    assert "03-12: p10 2, p50 3, p90 4, required n/a good units" in got
+    bars = pl.DataFrame(
+        {"label": ["M1", "M2", "M3"], "value": [None, float("nan"), 0.5]},
+        schema={"label": pl.String, "value": pl.Float64},
+    )
+    svg = charts.bar_chart("OEE", bars, x_title="m", y_title="OEE", percent=True)
+    assert [t for t in titles(svg) if t.startswith("M")] == ["M3: 50%"]
+    assert ">M1<" in svg and ">M2<" in svg
+
+
+def test_machine_day_rows_from_before_starved_and_blocked_count_them_as_other_idle() -> None:
+    """Snapshots built before migration 099 have no starved_s / blocked_s (or nulls there):
+    their idle time is all "other idle", and the losses still add up."""
+    old = _machine_day().drop("starved_s", "blocked_s")
+    (m1, m2) = figures.loss_hours(old, ["machine_id"]).to_dicts()
+    assert (m2["starved_h"], m2["other_idle_h"]) == (0.0, 5.0)
+    nulls = _machine_day().with_columns(pl.lit(None, pl.Float64).alias("starved_s"))
+    (_, m2) = figures.loss_hours(nulls, ["machine_id"]).to_dicts()
+    assert (m2["starved_h"], m2["other_idle_h"]) == (0.0, 5.0)
+    for row in (m1, m2):
+        losses = sum(row[col] for _, col in figures.LOSS_STEPS)
+        assert losses + row["productive_h"] == pytest.approx(row["planned_h"])

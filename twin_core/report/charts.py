@@ -88,7 +88,13 @@ def bar_chart(
         alt.Chart(data)
         .mark_bar(color=PALETTE[0])
         .encode(
-            x=alt.X("label:N", sort=None, title=x_title),
+            # Every label on the axis, also one without a value (Vega drops its row).
+            x=alt.X(
+                "label:N",
+                sort=None,
+                title=x_title,
+                scale=alt.Scale(domain=list(dict.fromkeys(frame["label"].to_list()))),
+            ),
             y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
             description=_DESC,
         )
