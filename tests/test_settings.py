@@ -71,3 +71,13 @@ def test_report_cap_from_toml_and_bad_values_refused(twin_home: Path, tmp_path: 
     (tmp_path / "twin.toml").write_text("[report]\nmax_items = 3\n")
     with pytest.raises(ValidationError, match="max_items"):
         Settings()
+
+
+@pytest.mark.parametrize("value", [0, -1.0, 11])
+def test_cpk_target_out_of_range_is_rejected(twin_home: Path, value: float) -> None:
+    with pytest.raises(ValidationError, match="cpk_target"):
+        Settings(home=twin_home, report={"cpk_target": value})
+
+
+def test_cpk_target_defaults_to_1_33(twin_home: Path) -> None:
+    assert Settings(home=twin_home).report.cpk_target == 1.33

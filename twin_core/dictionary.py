@@ -17,6 +17,11 @@ from twin_core.warehouse import SCHEMA_DIR
 
 START, END = "<!-- dictionary:start -->", "<!-- dictionary:end -->"
 _CREATE = re.compile(r"^create table if not exists (\w+)\.(\w+) \($", re.IGNORECASE)
+_ALTER = re.compile(
+    r"^alter table (\w+)\.(\w+) add column (?:if not exists )?\"?(\w+)\"? (\w+)[^;]*;"
+    r"\s*(?:--\s*(.*))?$",
+    re.IGNORECASE,
+)
 _COLUMN = re.compile(
     r'^\s+"?(\w+)"?\s+(\w+)((?:\s+not null)?(?:\s+primary key)?),?\s*(?:--\s*(.*))?$'
 )
@@ -53,7 +58,12 @@ def parse_schema(schema_dir: Path = SCHEMA_DIR) -> list[TableDoc]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if current is None:
                 m = _CREATE.match(line.strip())
-                if m:
+                added = _ALTER.match(line.strip())
+                if added:
+                    # A later migration's column (the table's create is in an earlier file).
+                    _add_column(docs, *added.groups())
+                    comment = []
+                elif m:
                     current = TableDoc(m.group(1), m.group(2), " ".join(comment).strip())
                     comment = []
                 elif line.startswith("--"):
@@ -69,6 +79,16 @@ def parse_schema(schema_dir: Path = SCHEMA_DIR) -> list[TableDoc]:
             if c:
                 current.columns.append((c.group(1), c.group(2).upper(), (c.group(4) or "").strip()))
     return docs
+
+
+def _add_column(
+    docs: list[TableDoc], schema: str, table: str, col: str, typ: str, note: str | None
+) -> None:
+    for d in docs:
+        if (d.schema, d.name) == (schema, table):
+            if all(c[0] != col for c in d.columns):
+                d.columns.append((col, typ.upper(), (note or "").strip()))
+            return
 
 
 def published_docs(schema_dir: Path = SCHEMA_DIR) -> list[TableDoc]:

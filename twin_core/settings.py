@@ -102,6 +102,13 @@ class ReportSettings(BaseModel):
         "click away on the same page (collapsed) and complete in report.instructions, "
         "instructions.csv and instructions.md.",
     )
+    cpk_target: float = Field(
+        default=1.33,
+        gt=0,
+        le=10,
+        description="Cpk below this is highlighted in red on the quality report's capability "
+        "histograms.",
+    )
 
 
 class SourcePolicy(BaseModel):

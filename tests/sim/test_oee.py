@@ -325,3 +325,57 @@ def test_an_overnight_shift_is_planned_on_both_plant_days() -> None:
         events(run), production([]), machines(), two_days, "UTC", night
     ).collect()
     assert (per_shift.height, per_shift["planned_busy_s"][0]) == (1, 8 * 3600.0)
+
+
+def _reasoned(rows: list[tuple[str, datetime, datetime, str, str | None]]) -> pl.LazyFrame:
+    return pl.LazyFrame(
+        rows,
+        schema={
+            "machine_id": pl.String,
+            "start_ts": pl.Datetime("us"),
+            "end_ts": pl.Datetime("us"),
+            "state": pl.String,
+            "reason_code": pl.String,
+        },
+        orient="row",
+    )
+
+
+def test_starved_and_blocked_are_the_idle_time_with_that_reason() -> None:
+    """Idle with reason starved / blocked counts in starved_s / blocked_s (and in idle_s);
+    a down event with reason starved and idle without a reason count in neither."""
+    got = machine_day(
+        _reasoned(
+            [
+                ("M1", ts(6), ts(8), "running", None),
+                ("M1", ts(8), ts(9, 30), "idle", "starved"),
+                ("M1", ts(9, 30), ts(10), "idle", "blocked"),
+                ("M1", ts(10), ts(11), "idle", None),
+                ("M1", ts(11), ts(12), "down", "starved"),
+                ("M1", ts(12), ts(14), "running", None),
+            ]
+        ),
+        production([("M1", ts(13), 100, 0)]),
+        machines(),
+        plant_days(DAY, DAY, "UTC"),
+        "UTC",
+        shifts([("L1", ts(6), ts(14))]),
+    ).collect()
+    row = _row(got)
+    assert row["starved_s"] == 5400.0
+    assert row["blocked_s"] == 1800.0
+    assert row["idle_s"] == 3 * 3600.0
+    assert row["down_s"] == 3600.0
+
+
+def test_events_without_reason_codes_give_zero_starved_and_blocked() -> None:
+    got = machine_day(
+        events(VORNE_EVENTS),
+        production(VORNE_MADE),
+        machines(),
+        plant_days(DAY, DAY, "UTC"),
+        "UTC",
+        shifts([("L1", ts(6), ts(14))]),
+    ).collect()
+    row = _row(got)
+    assert (row["starved_s"], row["blocked_s"]) == (0.0, 0.0)

@@ -132,7 +132,10 @@ def report_snapshot(
         paths["index"],
         index_html(data, items, resolved, settings.report.max_items_per_department),
     )
-    _write(paths["quality"], quality_html(data, items, settings.validation_dir, out))
+    _write(
+        paths["quality"],
+        quality_html(data, items, settings.validation_dir, out, settings.report.cpk_target),
+    )
     _write(paths["instructions_md"], md)
     _write(paths["instructions_csv"], instructions_csv(items, snap.snapshot_id))
     return ReportResult(

@@ -49,7 +49,13 @@ HISTORY_TABLES = (
 )
 
 # Dated reads from sql/report: how far back each looks (days before the as-of day ends).
-LOOKBACK_DAYS = {"defect_pareto": 30, "recent_feedback": 30, "lot_quantities": 30}
+LOOKBACK_DAYS = {
+    "defect_pareto": 30,
+    "recent_feedback": 30,
+    "lot_quantities": 30,
+    "inspection_values": 30,
+    "downtime_reasons": 7,
+}
 CORE_QUERIES = (
     "machines",
     "products",
@@ -62,6 +68,8 @@ CORE_QUERIES = (
     "lot_quantities",
     "machine_characteristics",
     "defect_pareto",
+    "downtime_reasons",
+    "inspection_values",
     "recent_feedback",
     "quarantine_by_rule",
     "quarantine_samples",

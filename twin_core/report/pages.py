@@ -247,7 +247,11 @@ def data_docs_link(validation_dir: Path, report_dir: Path) -> Html:
 
 
 def quality_html(
-    data: ReportData, items: list[Instruction], validation_dir: Path, report_dir: Path
+    data: ReportData,
+    items: list[Instruction],
+    validation_dir: Path,
+    report_dir: Path,
+    cpk_target: float = figures.CPK_TARGET,
 ) -> str:
     viol = data.table("spc_violations")
     body: list[Html] = [
@@ -269,6 +273,7 @@ def quality_html(
             limit=40,
         ),
         el("h2", "Capability"),
+        _grid(figures.capability_figures(data, cpk_target)),
         frame_table(
             _sorted(data.table("capability"), "cpk"),
             source="history.capability",

@@ -12,6 +12,8 @@ Definitions (docs/definitions.md, exact):
 - running_s (APT), down_s, setup_s, idle_s: time in each state inside the planned windows.
   Events crossing midnight are split across plant days; an event that overlaps the next event
   of the same machine is cut where the next one starts (two states at once cannot both count).
+- starved_s, blocked_s: the part of idle_s whose events have reason_code ``starved`` (no
+  part from upstream) or ``blocked`` (downstream cannot take one); 0 when no event says so.
 - unrecorded_s = PBT - running - down - setup - idle: planned time no event covers.
 - good_qty, scrap_qty: production records counted on the plant day of their end_ts (on a
   shift: the shift whose window holds end_ts; a record ending outside every shift counts
@@ -34,14 +36,21 @@ from twin_core.sim.calendar import local_day, split_by_day
 __all__ = ["STATES", "clean_events", "machine_day", "machine_shift", "planned_windows"]
 
 STATES = ("running", "idle", "setup", "down", "planned_stop")
+# Idle time whose reason code says why: starved (nothing to work on from upstream) and
+# blocked (downstream cannot take the part). Both are part of idle_s.
+IDLE_REASONS = ("starved", "blocked")
 _US = 1_000_000
 
 
 def clean_events(events: pl.LazyFrame) -> pl.LazyFrame:
-    """machine_id, start_ts, end_ts, state with each event cut at the next event's start."""
+    """machine_id, start_ts, end_ts, state (and reason_code when the events have it) with
+    each event cut at the next event's start."""
     nxt = pl.col("start_ts").shift(-1).over("machine_id", order_by="start_ts")
+    cols = ["machine_id", "start_ts", "end_ts", "state"]
+    if "reason_code" in events.collect_schema().names():
+        cols.append("reason_code")
     return (
-        events.select("machine_id", "start_ts", "end_ts", "state")
+        events.select(cols)
         .filter(pl.col("end_ts") > pl.col("start_ts"))
         .sort("machine_id", "start_ts", "end_ts")
         .with_columns(end_ts=pl.min_horizontal("end_ts", pl.coalesce(nxt, pl.col("end_ts"))))
@@ -115,8 +124,15 @@ def _state_us(
         .filter(pl.col("_e") > pl.col("_s"))
         .with_columns(_us=(pl.col("_e") - pl.col("_s")).dt.total_microseconds())
     )
+    reason = (
+        pl.col("reason_code")
+        if "reason_code" in joined.collect_schema().names()
+        else pl.lit(None, pl.String)
+    )
+    idle = pl.col("state") == "idle"
     return joined.group_by(keys).agg(
         [pl.col("_us").filter(pl.col("state") == s).sum().alias(f"{s}_us") for s in STATES]
+        + [pl.col("_us").filter(idle & (reason == r)).sum().alias(f"{r}_us") for r in IDLE_REASONS]
     )
 
 
@@ -127,8 +143,10 @@ def _ratios(frame: pl.LazyFrame) -> pl.LazyFrame:
     ict = pl.col("ideal_cycle_time_s")
     out = frame.with_columns(
         pl.col("good_qty", "scrap_qty").fill_null(0),
-        *[pl.col(f"{s}_us").fill_null(0) for s in STATES],
+        *[pl.col(f"{s}_us").fill_null(0) for s in (*STATES, *IDLE_REASONS)],
     ).with_columns(
+        starved_s=pl.col("starved_us") / _US,
+        blocked_s=pl.col("blocked_us") / _US,
         planned_busy_s=pbt / _US,
         running_s=pl.col("running_us") / _US,
         down_s=pl.col("down_us") / _US,
@@ -157,6 +175,8 @@ _OUT = [
     "down_s",
     "setup_s",
     "idle_s",
+    "starved_s",
+    "blocked_s",
     "planned_stop_s",
     "unrecorded_s",
     "good_qty",
