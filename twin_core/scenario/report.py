@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from twin_core.report.blocks import cell, frame_table
-from twin_core.report.html import Html, el, page
+from twin_core.report import charts
+from twin_core.report.blocks import cell, figure, frame_table
+from twin_core.report.html import Html
+from twin_core.report.render import Table, note_view, page, table_view
 from twin_core.settings import Settings
 from twin_core.sim import scenario as compare
 
@@ -67,7 +69,9 @@ def _md_table(frame: pl.DataFrame, columns: Sequence[str], limit: int = 50) -> s
 
 LINE_COLUMNS = (
     "line_id",
-    "required_qty",
+    "baseline_required_qty",
+    "scenario_required_qty",
+    "delta_required_qty",
     "baseline_p50_qty",
     "scenario_p50_qty",
     "delta_p50_qty",
@@ -176,50 +180,110 @@ def render_markdown(outcome: ScenarioOutcome) -> str:
     return "\n".join(parts) + "\n"
 
 
+def qty(v: object) -> str:
+    """A quantity of the scenario page: one decimal, thousands separated (17,944.5)."""
+    if v is None:
+        return ""
+    if isinstance(v, int | float):
+        return f"{float(v):,.1f}"
+    return str(v)
+
+
+# (header, baseline column, scenario column, delta column) of the side-by-side line table.
+SIDE_BY_SIDE = (
+    ("required", "baseline_required_qty", "scenario_required_qty", "delta_required_qty"),
+    ("p50 output", "baseline_p50_qty", "scenario_p50_qty", "delta_p50_qty"),
+    ("days p50 short", "baseline_days_short", "scenario_days_short", None),
+)
+
+
+def line_side_by_side(line: pl.DataFrame | None) -> Table:
+    """Per line: baseline, scenario and delta of the required quantity, p50 output and days
+    short, each variant with its own requirement (scenario.line_forecast)."""
+    if line is None:
+        return note_view("Line output: not computed (the line simulation is not available).")
+    if line.is_empty():
+        return note_view("Line output: no forecast days in this horizon (scenario.line_forecast).")
+    columns = ["line"]
+    for what, *_ in SIDE_BY_SIDE:
+        columns += [
+            f"{what}: baseline",
+            "scenario",
+            *(["delta"] if what != "days p50 short" else []),
+        ]
+    rows = []
+    for r in line.iter_rows(named=True):
+        row: list[object] = [r["line_id"]]
+        for _, base, scen, delta in SIDE_BY_SIDE:
+            if delta is None:
+                row += [cell(r[base]), cell(r[scen])]
+            else:
+                row += [qty(r[base]), qty(r[scen]), qty(r[delta])]
+        rows.append(row)
+    return Table(
+        columns=columns,
+        rows=table_view(columns, rows).rows,
+        numeric=[False] + [True] * (len(columns) - 1),
+        caption="Source: scenario.line_forecast, summed over the horizon per variant "
+        "(required_qty, p50_qty); days short: p50 below that variant's own requirement.",
+        id="line-output",
+    )
+
+
+def line_fans(forecast: pl.DataFrame | None) -> list[tuple[str, Html, Html]]:
+    """Per line: the baseline's and the scenario's fan (p10-p90, p50, own requirement)."""
+    if forecast is None or forecast.is_empty():
+        return []
+    out = []
+    for (line,), rows in forecast.sort("line_id", "day").group_by("line_id", maintain_order=True):
+        pair = []
+        for variant in (compare.BASELINE, compare.SCENARIO):
+            v = rows.filter(pl.col("variant") == variant)
+            pair.append(
+                figure(
+                    charts.fan_chart(
+                        f"Line {line}, {variant}: output per day",
+                        [d.strftime("%m-%d") for d in v["day"]],
+                        [float(x or 0) for x in v["p10_qty"]],
+                        [float(x or 0) for x in v["p50_qty"]],
+                        [float(x or 0) for x in v["p90_qty"]],
+                        list(v["required_qty"]),
+                    ),
+                    f"Line {line}, {variant}: p10-p90 band and p50 of simulated output against "
+                    f"the {variant}'s required output (scenario.line_forecast).",
+                )
+            )
+        out.append((str(line), pair[0], pair[1]))
+    return out
+
+
 def render_html(outcome: ScenarioOutcome) -> str:
     r = outcome.resolved
     s = sections(outcome)
-    body: list[Html] = [
-        el("h1", f"Scenario {r.spec.name}"),
-        el(
-            "p",
-            f"Snapshot {r.snapshot_id}, as of {r.as_of}. Baseline and scenario are computed with the same inputs, code and seed.",
-            class_="meta",
-        ),
-        el("ul", [el("li", el("b", k), ": ", v) for k, v in _parameters(outcome)]),
-    ]
-    if outcome.not_modelled:
-        body.append(
-            el(
-                "p",
-                "Not modelled in this build: " + "; ".join(outcome.not_modelled) + ".",
-                class_="na",
-            )
-        )
-    body += [
-        el("h2", "Output per line (p50 over the horizon)"),
-        frame_table(
-            s["line_output"],
-            source="scenario.line_forecast",
-            what="Line output",
-            columns=LINE_COLUMNS,
-        ),
-        el("h2", "Stockouts that change"),
-        frame_table(
+    return page(
+        "scenario.html.j2",
+        f"Scenario {r.spec.name} ({r.scenario_id})",
+        name=r.spec.name,
+        meta=f"Snapshot {r.snapshot_id}, as of {r.as_of}. Baseline and scenario are computed "
+        "with the same inputs, code and seed.",
+        parameters=_parameters(outcome),
+        not_modelled=outcome.not_modelled,
+        lines=line_side_by_side(s["line_output"]),
+        fans=line_fans(_stacked(outcome, "line_forecast")),
+        stockouts=frame_table(
             s["stockouts"],
             source="scenario.material_status",
             what="Stockout changes",
             columns=STOCKOUT_COLUMNS,
         ),
-        el("h2", "Instructions that change"),
-        frame_table(
+        changes=frame_table(
             outcome.changes,
             source="scenario.instruction_changes",
             what="Instruction changes",
             columns=(*CHANGE_COLUMNS, "reason"),
+            shown=15,
         ),
-    ]
-    return page(f"Scenario {r.spec.name} ({r.scenario_id})", body)
+    )
 
 
 def write_report(outcome: ScenarioOutcome, target: Path) -> dict[str, Path]:
