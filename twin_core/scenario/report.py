@@ -9,7 +9,6 @@ scenario table its rows come from.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from twin_core.report.blocks import cell, figure, frame_table
 from twin_core.report.html import Html
 from twin_core.report.render import Table, note_view, page, table_view
 from twin_core.settings import Settings
+from twin_core.shared_files import share_folders, write_text
 from twin_core.sim import scenario as compare
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ def render_html(outcome: ScenarioOutcome) -> str:
 
 def write_report(outcome: ScenarioOutcome, target: Path) -> dict[str, Path]:
     """Write scenario.md, index.html and params.json into ``target`` (replacing them)."""
-    target.mkdir(parents=True, exist_ok=True)
+    share_folders(target.parent.parent, target.parent, target)
     files = {
         "markdown": (target / "scenario.md", render_markdown(outcome)),
         "html": (target / "index.html", render_html(outcome)),
@@ -298,7 +298,5 @@ def write_report(outcome: ScenarioOutcome, target: Path) -> dict[str, Path]:
         ),
     }
     for path, text in files.values():
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text(path, text)
     return {k: p for k, (p, _) in files.items()}
