@@ -15,7 +15,14 @@ import polars as pl
 from twin_core.report.coverage import Banner, coverage_banner
 from twin_core.report.data import ReportData
 from twin_core.report.html import Html
-from twin_core.report.render import Table, cell, frame_view, macro, not_available_text
+from twin_core.report.render import (
+    Table,
+    cell,
+    frame_view,
+    macro,
+    not_available_text,
+    split_long,
+)
 from twin_core.report.rules import DEPARTMENTS, Instruction
 
 __all__ = [
@@ -70,6 +77,10 @@ def header(data: ReportData, title: str, links: Sequence[tuple[str, str]]) -> He
     )
 
 
+# A reason longer than this shows its first words; the rest opens below (nothing is cut).
+REASON_TEXT = 150
+
+
 @dataclass(frozen=True)
 class InstructionRow:
     priority: int
@@ -78,6 +89,7 @@ class InstructionRow:
     due: str
     action: str
     reason: str
+    reason_tail: str
     loss: str
     entity: str
 
@@ -86,13 +98,15 @@ def _row(i: Instruction) -> InstructionRow:
     state = i.state or ""
     if (i.nights_open or 0) > 1:
         state += f", {i.nights_open} nights (since {i.first_seen})"
+    reason, tail = split_long(i.reason, REASON_TEXT)
     return InstructionRow(
         priority=i.priority,
         watch=i.mode == "watch",
         state=state,
         due=cell(i.due_date),
         action=i.action,
-        reason=i.reason,
+        reason=reason,
+        reason_tail=tail,
         loss=i.loss_text(),
         entity=f"{i.entity_type} {i.entity_id}",
     )

@@ -126,7 +126,12 @@ def report_snapshot(
         paths["index"],
         index_html(data, items, resolved, settings.report.max_items_per_department),
     )
-    _write(paths["quality"], quality_html(data, items, settings.validation_dir, out))
+    _write(
+        paths["quality"],
+        quality_html(
+            data, items, settings.validation_dir, out, settings.report.max_items_per_department
+        ),
+    )
     _write(paths["instructions_md"], md)
     _write(paths["instructions_csv"], instructions_csv(items, snap.snapshot_id))
     return ReportResult(

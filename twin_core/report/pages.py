@@ -37,7 +37,7 @@ INDEX_LINKS = (
 QUALITY_LINKS = (("Plant report", "index.html"), ("Instructions (CSV)", "instructions.csv"))
 
 # Rows open on a page before the rest of a table folds into <details> (height budgets).
-OPEN_ROWS = 10
+OPEN_ROWS = 5
 CPK_MIN = CPK_TARGET  # the quality rule's target: below it, an instruction and red
 
 
@@ -241,7 +241,11 @@ def data_docs_link(validation_dir: Path, report_dir: Path) -> DataDocs:
 
 
 def quality_html(
-    data: ReportData, items: list[Instruction], validation_dir: Path, report_dir: Path
+    data: ReportData,
+    items: list[Instruction],
+    validation_dir: Path,
+    report_dir: Path,
+    max_items: int = 5,
 ) -> str:
     viol = data.table("spc_violations")
     validation = data.query("validation_latest")
@@ -282,25 +286,7 @@ def quality_html(
             shown=OPEN_ROWS,
         ),
         feedback_charts=figures.feedback_pareto(data),
-        revisions=frame_table(
-            _sorted(data.table("revision_flags"), "p_value"),
-            source="history.revision_flags",
-            what="Revision flags",
-            columns=[
-                "product_id",
-                "revision",
-                "flagged",
-                "complaints",
-                "units_shipped",
-                "rate_per_1000_units",
-                "sibling_rate_per_1000_units",
-                "test",
-                "p_value",
-                "themes",
-                "lines",
-            ],
-            shown=OPEN_ROWS,
-        ),
+        revisions=_revisions_table(data.table("revision_flags")),
         feedback=_feedback_table(data),
         complaints=frame_table(
             data.query("recent_feedback"),
@@ -309,7 +295,9 @@ def quality_html(
             shown=OPEN_ROWS,
         ),
         defects=figures.defect_pareto(data),
-        sections=instruction_sections(items, departments=("quality", "engineering")),
+        sections=instruction_sections(
+            items, departments=("quality", "engineering"), max_items=max_items
+        ),
         quarantine=frame_table(
             data.query("quarantine_by_rule"),
             source="quality.quarantine",
@@ -328,6 +316,35 @@ def quality_html(
             data.query("ingest_files"), source="ingest.files", what="Ingested files", shown=0
         ),
         data_docs=data_docs_link(validation_dir, report_dir),
+    )
+
+
+def _revisions_table(frame: pl.DataFrame | None) -> Table:
+    """Revisions against their siblings, most significant first; the test, when every row
+    used the same one, named once in the caption instead of in every row."""
+    cols = [
+        "product_id",
+        "revision",
+        "flagged",
+        "complaints",
+        "units_shipped",
+        "rate_per_1000_units",
+        "sibling_rate_per_1000_units",
+        "test",
+        "p_value",
+        "themes",
+        "lines",
+    ]
+    source = "history.revision_flags"
+    if frame is not None and "test" in frame.columns and frame["test"].n_unique() == 1:
+        cols.remove("test")
+        source += f"; test: {frame['test'][0]}"
+    return frame_table(
+        _sorted(frame, "p_value"),
+        source=source,
+        what="Revision flags",
+        columns=cols,
+        shown=OPEN_ROWS,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,15 +76,47 @@ def cell(v: Any) -> str:
         return v.strftime("%Y-%m-%d %H:%M")
     if isinstance(v, date):
         return v.isoformat()
-    return str(v)
+    if isinstance(v, list | tuple):
+        return ", ".join(cell(x) for x in v)
+    text = str(v)
+    if text.startswith("[") and text.endswith("]"):
+        # A JSON list column (lots, lines, themes) reads as a list, not as JSON.
+        try:
+            items = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(items, list):
+            return ", ".join(cell(x) for x in items)
+    return text
+
+
+# Text longer than this shows its first words and folds the rest into <details> (the page
+# stays short; nothing is cut: the whole text is in the page).
+LONG_TEXT = 160
+
+
+def split_long(text: str, limit: int = LONG_TEXT) -> tuple[str, str]:
+    """``text`` as (head, tail): tail empty when short, else cut at a space near ``limit``."""
+    if len(text) <= limit:
+        return text, ""
+    cut = text.rfind(" ", 0, limit)
+    cut = cut if cut > limit // 2 else limit
+    return text[:cut], text[cut:]
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One table cell: text (escaped) or markup from a macro, and an optional CSS class."""
+    """One table cell: text (escaped) or markup from a macro, and an optional CSS class.
+    ``tail``: the rest of a long text, shown when the reader opens it."""
 
     text: str | Markup
     cls: str | None = None
+    tail: str = ""
+
+    @classmethod
+    def of(cls, text: str, css: str | None = None) -> Cell:
+        head, tail = split_long(text)
+        return cls(head, css, tail)
 
 
 @dataclass(frozen=True)
@@ -119,7 +152,7 @@ def _cells(row: Sequence[Any]) -> list[Cell]:
         elif isinstance(v, Markup):
             out.append(Cell(v))
         else:
-            out.append(Cell(cell(v)))
+            out.append(Cell.of(cell(v)))
     return out
 
 
