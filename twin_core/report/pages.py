@@ -36,8 +36,10 @@ INDEX_LINKS = (
 )
 QUALITY_LINKS = (("Plant report", "index.html"), ("Instructions (CSV)", "instructions.csv"))
 
-# Rows open on a page before the rest of a table folds into <details> (height budgets).
+# Rows open on a page before the rest of a table folds into <details> (height budgets):
+# the plant report shows the worst few of each table, the quality report a few more.
 OPEN_ROWS = 5
+INDEX_ROWS = 3
 CPK_MIN = CPK_TARGET  # the quality rule's target: below it, an instruction and red
 
 
@@ -168,14 +170,14 @@ def index_html(
                 "predicted_limit_date",
                 "evidence",
             ],
-            shown=OPEN_ROWS,
+            shown=INDEX_ROWS,
         ),
         sensors=frame_table(
             _faulty(data.table("sensor_status")),
             source="history.sensor_status",
             what="Sensor faults",
             columns=["sensor_id", "machine_id", "status", "since", "evidence"],
-            shown=OPEN_ROWS,
+            shown=INDEX_ROWS,
         ),
         inventory=figures.inventory_figures(data),
         materials=frame_table(
@@ -195,15 +197,15 @@ def index_html(
                 "order_by_date",
             ],
             limit=25,
-            shown=OPEN_ROWS,
+            shown=INDEX_ROWS,
         ),
         suppliers=frame_table(
             _sorted(data.table("supplier_performance"), "risk_score", descending=True),
             source="history.supplier_performance",
             what="Supplier performance",
-            shown=OPEN_ROWS,
+            shown=INDEX_ROWS,
         ),
-        quality_glance=figures.control_figures(data, limit=2)
+        quality_glance=figures.control_figures(data, limit=1)
         + figures.defect_pareto(data)
         + figures.feedback_pareto(data)[:1],
     )
