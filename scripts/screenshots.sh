@@ -3,14 +3,15 @@
 #
 #   scripts/screenshots.sh          (what `make screenshots` runs)
 #
-# Generates the demo plant into $SCREENSHOT_HOME (default: a fresh temporary folder, removed
-# afterwards) with `twin demo` (7 days, every night), runs the what-if of the README
+# Generates the demo plant into a fresh temporary folder (removed afterwards) with
+# `twin demo` (7 days, every night), runs the what-if of the README
 # (`twin scenario --name rush --demand P1=1.5`), and photographs the first screen
 # (1400x900) of each page in Debian's headless Chromium into docs/:
 #   docs/report-plant.png      reports/<as_of>/index.html
 #   docs/report-quality.png    reports/<as_of>/quality.html
 #   docs/report-scenario.png   reports/scenarios/<id>/index.html
-# Overridable: VENV (.venv), SCREENSHOT_HOME, SCREENSHOT_SIZE (1400,900), CHROMIUM.
+# SCREENSHOT_HOME=<a TWIN_HOME that has reports and a scenario report>: photograph those
+# instead (nothing is generated). Overridable: VENV (.venv), SCREENSHOT_SIZE (1400,900), CHROMIUM.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
@@ -35,9 +36,13 @@ cleanup() {
 trap cleanup EXIT
 
 export TWIN_HOME="$SCREENSHOT_HOME"
-echo "demo plant into $TWIN_HOME"
-"$BIN/twin" demo --days 7 --fresh >/dev/null
-"$BIN/twin" scenario --name rush --demand P1=1.5 >/dev/null
+if [[ -n "$own_home" ]]; then
+    echo "demo plant into $TWIN_HOME"
+    "$BIN/twin" demo --days 7 --fresh >/dev/null
+    "$BIN/twin" scenario --name rush --demand P1=1.5 >/dev/null
+else
+    echo "reports of $TWIN_HOME"
+fi
 
 latest="$(ls -d "$TWIN_HOME"/reports/2* | sort | tail -n 1)"
 scenario="$(ls -td "$TWIN_HOME"/reports/scenarios/*/ | head -n 1)"

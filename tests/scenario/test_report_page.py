@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+from tests.report.test_browser import CHROMIUM, open_in_chromium
 from twin_core.scenario import ScenarioSpec
 from twin_core.scenario.report import qty
 from twin_core.scenario.run import run_scenario
@@ -105,3 +108,21 @@ def test_the_scenario_page_shows_each_variant_with_its_own_required_quantity(
     for line in expected:
         for variant in ("baseline", "scenario"):
             assert f"Line {line}, {variant}: p10-p90 band" in page
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_the_scenario_page_opens_in_chromium_with_every_chart_drawn(
+    settings: Settings, snapshot: int, tmp_path: Path
+) -> None:
+    """No console message, no network asset, and every fan drawn (the check script's count)."""
+    outcome, _ = run_scenario(settings, ScenarioSpec(name="rush", demand_multipliers={"P1": 1.5}))
+    page = settings.reports_dir / "scenarios" / outcome.scenario_id / "index.html"
+    dom, console = open_in_chromium(page, tmp_path / "profile")
+    assert console == []
+    match = re.search(r"<body([^>]*)>", dom)
+    assert match is not None, "no <body> in the dumped DOM"
+    body = dict(re.findall(r'([\w-]+)="([^"]*)"', match.group(1)))
+    assert body["data-charts-drawn"] == body["data-charts"] != "0"
+    assert body["data-errors"] == ""
+    assert re.findall(r'(?:src|href)="(?:https?:)?//', page.read_text(encoding="utf-8")) == []
