@@ -90,7 +90,7 @@ def test_the_quality_page_lists_failed_expectations_and_grouped_holds_only(
     tmp_path: Path,
 ) -> None:
     """One failing and two passing expectations: the failing one is a row, the passing ones a
-    count; no largest-double bound; the four holds are two group rows, no JSON list."""
+    count and a folded list; no largest-double bound; the four holds are two group rows, no JSON list."""
     warehouse.execute(LOTS_TO_HOLD_DDL)
     insert("history.lots_to_hold", HOLDS)
     insert(
@@ -105,7 +105,10 @@ def test_the_quality_page_lists_failed_expectations_and_grouped_holds_only(
     page = quality_html(data, compute_instructions(data), tmp_path, tmp_path)
     assert BIG not in page and "e+308" not in page
     assert "expect_column_values_to_be_between(column=x, max_value=none)" in page
-    assert "expect_column_values_to_not_be_null(column=day)" not in page
+    failed = page.split('id="validation"', 1)[1].split("<details", 1)[0]
+    assert "expect_column_values_to_not_be_null(column=day)" not in failed
+    assert "The 2 expectations that passed" in page
+    assert "expect_column_values_to_be_between(column=qty, max_value=none)" in page
     assert "2 of 3 expectations over 1 source(s) passed" in page
     holds = page.split("<h2>Lots on hold</h2>", 1)[1].split("<h2>", 1)[0]
     assert "[&quot;diameter&quot;]" not in holds and '["diameter"]' not in holds

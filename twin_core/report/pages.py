@@ -34,7 +34,11 @@ INDEX_LINKS = (
     ("Instructions (Markdown)", "instructions.md"),
     ("Instructions (CSV)", "instructions.csv"),
 )
-QUALITY_LINKS = (("Plant report", "index.html"), ("Instructions (CSV)", "instructions.csv"))
+QUALITY_LINKS = (
+    ("Plant report", "index.html"),
+    ("Instructions (CSV)", "instructions.csv"),
+    ("Validation", "#validation"),
+)
 
 # Rows open on a page before the rest of a table folds into <details> (height budgets):
 # the plant report shows the worst few of each table, the quality report a few more.
@@ -468,6 +472,7 @@ class Expectations:
     passed: int
     total: int
     sources: int
+    passed_table: Table | None = None
 
 
 def _expectations(frame: pl.DataFrame | None) -> Expectations:
@@ -504,7 +509,26 @@ def _expectations(frame: pl.DataFrame | None) -> Expectations:
         if rows
         else note_view("Every expectation of the latest runs passed (quality.validation_runs).")
     )
-    return Expectations(table, passed, frame.height, frame["source"].n_unique())
+    ok = frame.filter(pl.col("success") & ~pl.col("raised"))
+    passed_table = (
+        table_view(
+            ["source", "expectation", "severity", "element_count"],
+            [
+                [
+                    r["source"],
+                    readable_expectation(str(r["expectation"])),
+                    r["severity"],
+                    r["element_count"],
+                ]
+                for r in ok.iter_rows(named=True)
+            ],
+            numeric=[False, False, False, True],
+            caption="Source: quality.validation_runs (latest run per source).",
+        )
+        if not ok.is_empty()
+        else None
+    )
+    return Expectations(table, passed, frame.height, frame["source"].n_unique(), passed_table)
 
 
 def _violation_series(viol: pl.DataFrame | None) -> Table:
