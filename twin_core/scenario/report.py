@@ -40,6 +40,21 @@ def _stacked(outcome: ScenarioOutcome, table: str) -> pl.DataFrame | None:
     return pl.concat(frames, how="diagonal_relaxed") if frames else None
 
 
+def line_output(forecast: pl.DataFrame) -> pl.DataFrame:
+    """Per line over the horizon, each variant with its own required quantity: the
+    comparison's ``required_qty`` is the baseline's (the page showed it for both variants,
+    so --demand P1=1.5 read "14,425 -> 14,425"), here ``baseline_required_qty`` beside
+    ``scenario_required_qty`` and their delta."""
+    return (
+        compare.line_output_delta(forecast.lazy())
+        .rename({"required_qty": "baseline_required_qty"})
+        .with_columns(
+            delta_required_qty=pl.col("scenario_required_qty") - pl.col("baseline_required_qty")
+        )
+        .collect()
+    )
+
+
 def sections(outcome: ScenarioOutcome) -> dict[str, pl.DataFrame | None]:
     """The report's three comparisons (None: that part of the twin was not simulated)."""
     forecast = _stacked(outcome, "line_forecast")
@@ -49,9 +64,7 @@ def sections(outcome: ScenarioOutcome) -> dict[str, pl.DataFrame | None]:
         stockouts = compare.stockout_delta(status.lazy()).collect()
         stockouts = stockouts.filter(pl.col("effect").is_not_null())
     return {
-        "line_output": None
-        if forecast is None
-        else compare.line_output_delta(forecast.lazy()).collect(),
+        "line_output": None if forecast is None else line_output(forecast),
         "stockouts": stockouts,
         "instruction_changes": outcome.changes,
     }

@@ -65,9 +65,8 @@ def instruction_changes(baseline: pl.LazyFrame, scenario: pl.LazyFrame) -> pl.La
 
 
 def line_output_delta(line_forecast: pl.LazyFrame) -> pl.LazyFrame:
-    """Per line over the horizon: each variant's own required quantity and median output
-    (p50), their differences, and the days each variant's p50 falls short of its own
-    requirement (a demand change moves the requirement, not only the output)."""
+    """Per line over the horizon: required, baseline and scenario median output (p50), the
+    difference, and the days each variant's p50 falls short of the requirement."""
     short = (pl.col("p50_qty") < pl.col("required_qty")).cast(pl.Int64)
     per_variant = line_forecast.group_by("line_id", "variant").agg(
         required_qty=pl.col("required_qty").sum(),
@@ -76,7 +75,7 @@ def line_output_delta(line_forecast: pl.LazyFrame) -> pl.LazyFrame:
     )
     b = per_variant.filter(pl.col("variant") == BASELINE).select(
         "line_id",
-        baseline_required_qty="required_qty",
+        "required_qty",
         baseline_p50_qty="p50_qty",
         baseline_days_short="days_short",
     )
@@ -88,10 +87,7 @@ def line_output_delta(line_forecast: pl.LazyFrame) -> pl.LazyFrame:
     )
     return (
         b.join(s, on="line_id", how="full", coalesce=True)
-        .with_columns(
-            delta_required_qty=pl.col("scenario_required_qty") - pl.col("baseline_required_qty"),
-            delta_p50_qty=pl.col("scenario_p50_qty") - pl.col("baseline_p50_qty"),
-        )
+        .with_columns(delta_p50_qty=pl.col("scenario_p50_qty") - pl.col("baseline_p50_qty"))
         .sort("line_id")
     )
 
