@@ -14,6 +14,7 @@ fetch of any kind.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import json
@@ -218,8 +219,13 @@ def frame_view(
 def macro(name: str, *args: Any, **kwargs: Any) -> Html:
     """One macro of ``macros.html.j2`` rendered to a fragment (for code that composes
     pages piece by piece, such as the figure functions)."""
-    module = ENV.get_template("macros.html.j2").module
-    return Html(str(getattr(module, name)(*args, **kwargs)))
+    return Html(str(getattr(_macros(), name)(*args, **kwargs)))
+
+
+@functools.cache
+def _macros() -> Any:
+    """The macros template as a module (built once: ``.module`` renders the template)."""
+    return ENV.get_template("macros.html.j2").module
 
 
 def _source(name: str) -> str:
