@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from twin_core.report.coverage import Banner, coverage_banner
+from twin_core.report.coverage import Banner, coverage_view
 from twin_core.report.data import ReportData
 from twin_core.report.html import Html
 from twin_core.report.render import (
@@ -73,7 +73,7 @@ def header(data: ReportData, title: str, links: Sequence[tuple[str, str]]) -> He
         f"{created} UTC by plant-twin {s.code_version}. Every number below comes from this "
         "snapshot's history.* tables (or the core table named beside it).",
         links=links,
-        banner=coverage_banner(data),
+        banner=coverage_view(data),
     )
 
 

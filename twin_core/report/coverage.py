@@ -15,6 +15,8 @@ from typing import Any
 import polars as pl
 
 from twin_core.report.data import ReportData
+from twin_core.report.html import Html
+from twin_core.report.render import macro
 
 
 def degraded_reasons(data: ReportData) -> list[str]:
@@ -80,7 +82,12 @@ class Banner:
     alert: bool = False
 
 
-def coverage_banner(data: ReportData) -> Banner:
+def coverage_banner(data: ReportData) -> Html:
+    """The banner at the top of a page, as HTML (``macros.html.j2``'s ``coverage``)."""
+    return macro("coverage", coverage_view(data))
+
+
+def coverage_view(data: ReportData) -> Banner:
     """The banner at the top of a page: what this snapshot does not know, or that it is whole."""
     reasons, gaps = degraded_reasons(data), coverage_gaps(data)
     if not recorded(data) and not reasons:
