@@ -99,6 +99,15 @@ def test_the_scenario_page_shows_each_variant_with_its_own_required_quantity(
         row["delta_p50"] = qty(sp - bp)
     assert expected, "the tiny plant forecasts its lines"
     assert _line_rows(page) == expected
+    md = (settings.reports_dir / "scenarios" / outcome.scenario_id / "scenario.md").read_text(
+        encoding="utf-8"
+    )
+    for line, row in expected.items():
+        assert (
+            f"| {line} | {row['baseline_required']} | {row['scenario_required']} | "
+            f"{row['delta_required']} | {row['baseline_p50']} | {row['scenario_p50']} | "
+            f"{row['delta_p50']} |"
+        ) in md
     changed = [
         line for line in expected if raw[(line, "scenario")][0] != raw[(line, "baseline")][0]
     ]

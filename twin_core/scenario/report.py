@@ -73,8 +73,14 @@ def sections(outcome: ScenarioOutcome) -> dict[str, pl.DataFrame | None]:
 def _md_table(frame: pl.DataFrame, columns: Sequence[str], limit: int = 50) -> str:
     cols = [c for c in columns if c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    # Quantities as on the page (17,944.5), not rounded to whole units.
+    shown = [qty if c.endswith("_qty") else cell for c in cols]
     for row in frame.select(cols).head(limit).iter_rows():
-        lines.append("| " + " | ".join(cell(v).replace("|", "\\|") for v in row) + " |")
+        lines.append(
+            "| "
+            + " | ".join(f(v).replace("|", "\\|") for f, v in zip(shown, row, strict=True))
+            + " |"
+        )
     if frame.height > limit:
         lines.append(f"\n(first {limit} of {frame.height} rows)")
     return "\n".join(lines)
