@@ -57,6 +57,10 @@ lint: $(BIN)/twin ## ruff and mypy (strict on twin_core, flows and twin_cli)
 bench: $(BIN)/twin ## Benchmark the nightly at bench scale vs its floors (bench-out/nightly.{json,md}; long)
 	$(BIN)/python bench/nightly_bench.py $(BENCH_ARGS)
 
+.PHONY: screenshots
+screenshots: $(BIN)/twin ## Regenerate the README's report screenshots (docs/report-*.png) from a fresh demo plant
+	scripts/screenshots.sh
+
 .PHONY: clean
 clean: ## Remove the demo home and caches (keeps .venv)
 	rm -rf $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,5 @@
-"""Building blocks both report pages share: header, value formatting, frame tables,
-instruction tables and "not available" notes.
+"""Building blocks the report pages share: header, value formatting, frame tables,
+instruction tables and "not available" notes, as view models for the templates.
 
 Every block states the table its numbers come from, so a reader can trace any number to
 a table of the snapshot.
@@ -7,40 +7,40 @@ a table of the snapshot.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass
 
 import polars as pl
 
-from twin_core.report.coverage import coverage_banner
+from twin_core.report.coverage import Banner, coverage_view
 from twin_core.report.data import ReportData
-from twin_core.report.html import Html, el, table
+from twin_core.report.html import Html
+from twin_core.report.render import (
+    Table,
+    cell,
+    frame_view,
+    macro,
+    not_available_text,
+    split_long,
+)
 from twin_core.report.rules import DEPARTMENTS, Instruction
 
-
-def cell(v: Any) -> str:
-    """A value as a table shows it: floats to 2 decimals (0 for big ones), dates ISO."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return ""
-        return f"{v:.0f}" if abs(v) >= 1000 else f"{v:.2f}"
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%d %H:%M")
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(v)
+__all__ = [
+    "Header",
+    "InstructionRow",
+    "InstructionSection",
+    "cell",
+    "figure",
+    "frame_table",
+    "header",
+    "instruction_sections",
+    "instruction_tables",
+    "not_available",
+]
 
 
 def not_available(what: str, table_name: str) -> Html:
-    return el(
-        "p", f"{what}: not available ({table_name} does not exist in this warehouse).", class_="na"
-    )
+    return macro("not_available", not_available_text(what, table_name))
 
 
 def frame_table(
@@ -50,76 +50,97 @@ def frame_table(
     what: str,
     columns: Sequence[str] | None = None,
     limit: int = 50,
-) -> Html:
-    """A polars frame as an escaped HTML table (first ``limit`` rows), with its source."""
-    if frame is None:
-        return not_available(what, source)
-    if frame.is_empty():
-        return el("p", f"{what}: none in this snapshot ({source}).", class_="na")
-    cols = [c for c in (columns or frame.columns) if c in frame.columns]
-    shown = frame.select(cols).head(limit)
-    numeric = [shown.schema[c].is_numeric() for c in cols]
-    more = f"; first {limit} of {frame.height} rows" if frame.height > limit else ""
-    return el(
-        "div",
-        table(
-            cols,
-            [[cell(v) for v in row] for row in shown.iter_rows()],
-            numeric=numeric,
-            caption=f"Source: {source}{more}.",
-        ),
-        class_="scroll",
+    shown: int | None = None,
+) -> Table:
+    """A polars frame as a table (first ``limit`` rows, the first ``shown`` of them open)."""
+    return frame_view(frame, source=source, what=what, columns=columns, limit=limit, shown=shown)
+
+
+@dataclass(frozen=True)
+class Header:
+    title: str
+    meta: str
+    links: Sequence[tuple[str, str]]
+    banner: Banner
+
+
+def header(data: ReportData, title: str, links: Sequence[tuple[str, str]]) -> Header:
+    s = data.snapshot
+    created = cell(s.created_at) if s.created_at else "?"
+    return Header(
+        title=title,
+        meta=f"As of {s.as_of} (plant days in {s.timezone}); snapshot {s.snapshot_id}, built "
+        f"{created} UTC by plant-twin {s.code_version}. Every number below comes from this "
+        "snapshot's history.* tables (or the core table named beside it).",
+        links=links,
+        banner=coverage_view(data),
     )
 
 
-def header(data: ReportData, title: str, links: Sequence[tuple[str, str]]) -> list[Html]:
-    s = data.snapshot
-    created = cell(s.created_at) if s.created_at else "?"
-    return [
-        el("h1", title),
-        el(
-            "p",
-            f"As of {s.as_of} (plant days in {s.timezone}); snapshot {s.snapshot_id}, built "
-            f"{created} UTC by plant-twin {s.code_version}. Every number below comes from this "
-            "snapshot's history.* tables (or the core table named beside it).",
-            class_="meta",
-        ),
-        el("nav", [el("a", label, href=href) for label, href in links]),
-        coverage_banner(data),
-    ]
+# A reason longer than this shows its first words; the rest opens below (nothing is cut).
+REASON_TEXT = 150
 
 
-def priority_badge(priority: int) -> Html:
-    return el("span", f"P{priority}", class_=f"badge p{min(priority, 5)}")
+@dataclass(frozen=True)
+class InstructionRow:
+    priority: int
+    watch: bool
+    state: str
+    due: str
+    action: str
+    reason: str
+    reason_tail: str
+    loss: str
+    entity: str
 
 
-def _instruction_rows(items: Sequence[Instruction]) -> list[list[object]]:
-    rows: list[list[object]] = []
-    for i in items:
-        state = i.state or ""
-        if (i.nights_open or 0) > 1:
-            state += f", {i.nights_open} nights (since {i.first_seen})"
-        rows.append(
-            [
-                Html(priority_badge(i.priority) + (" watch" if i.mode == "watch" else "")),
-                state,
-                cell(i.due_date),
-                Html(el("div", i.action) + el("div", i.reason, class_="reason")),
-                i.loss_text(),
-                f"{i.entity_type} {i.entity_id}",
-            ]
+def _row(i: Instruction) -> InstructionRow:
+    state = i.state or ""
+    if (i.nights_open or 0) > 1:
+        state += f", {i.nights_open} nights (since {i.first_seen})"
+    reason, tail = split_long(i.reason, REASON_TEXT)
+    return InstructionRow(
+        priority=i.priority,
+        watch=i.mode == "watch",
+        state=state,
+        due=cell(i.due_date),
+        action=i.action,
+        reason=reason,
+        reason_tail=tail,
+        loss=i.loss_text(),
+        entity=f"{i.entity_type} {i.entity_id}",
+    )
+
+
+@dataclass(frozen=True)
+class InstructionSection:
+    department: str
+    count: int
+    shown: list[InstructionRow]
+    rest: list[InstructionRow]
+
+
+def instruction_sections(
+    items: list[Instruction],
+    departments: Sequence[str] = DEPARTMENTS,
+    max_items: int | None = None,
+) -> list[InstructionSection]:
+    """One section per department, in reading order. With ``max_items`` the first that many
+    actions show; the rest of the department (and its watch notes) sit below, collapsed."""
+    out = []
+    for department in departments:
+        mine = [i for i in items if i.department == department]
+        if max_items is None:
+            shown, rest = mine, []
+        else:
+            shown = [i for i in mine if i.mode != "watch"][:max_items]
+            rest = [i for i in mine if i not in shown]
+        out.append(
+            InstructionSection(
+                department, len(mine), [_row(i) for i in shown], [_row(i) for i in rest]
+            )
         )
-    return rows
-
-
-INSTRUCTION_HEADERS = [
-    "priority",
-    "state",
-    "due",
-    "action and the numbers behind it",
-    "loss prevented",
-    "entity",
-]
+    return out
 
 
 def instruction_tables(
@@ -127,45 +148,11 @@ def instruction_tables(
     departments: Sequence[str] = DEPARTMENTS,
     max_items: int | None = None,
 ) -> list[Html]:
-    """One table per department, in reading order. With ``max_items`` the first that many
-    actions show; the rest of the department (and its watch notes) sit below, collapsed."""
-    out: list[Html] = []
-    for department in departments:
-        mine = [i for i in items if i.department == department]
-        out.append(el("h3", f"{department.capitalize()} ({len(mine)})", id=f"dept-{department}"))
-        if not mine:
-            out.append(el("p", "Nothing to do.", class_="na"))
-            continue
-        caption = "Source: history.instructions (tables named in each reason)."
-        if max_items is None:
-            shown, rest = mine, []
-        else:
-            actions = [i for i in mine if i.mode != "watch"]
-            shown = actions[:max_items]
-            rest = [i for i in mine if i not in shown]
-        out.append(table(INSTRUCTION_HEADERS, _instruction_rows(shown), caption=caption))
-        if rest:
-            out.append(
-                el(
-                    "details",
-                    el(
-                        "summary",
-                        f"{len(rest)} more {department} item(s) (lower priority or watch notes)",
-                    ),
-                    table(INSTRUCTION_HEADERS, _instruction_rows(rest), caption=caption),
-                    class_="more",
-                )
-            )
-    return out
-
-
-def cards(items: Sequence[tuple[str, object]]) -> Html:
-    return el(
-        "div",
-        [el("div", el("b", cell(v)), label, class_="card") for label, v in items],
-        class_="cards",
-    )
+    """The department sections as HTML fragments (what the templates render)."""
+    return [
+        macro("instruction_section", s) for s in instruction_sections(items, departments, max_items)
+    ]
 
 
 def figure(chart: Html, caption: str) -> Html:
-    return el("figure", chart, el("figcaption", caption))
+    return macro("figure", chart, caption)

@@ -8,8 +8,6 @@ instructions.csv. The same snapshot gives byte-identical files.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,6 +32,7 @@ from twin_core.report.pages import index_html, quality_html
 from twin_core.report.rules import Instruction, compute_instructions, line_outlooks
 from twin_core.report.triage import track
 from twin_core.settings import Settings
+from twin_core.shared_files import share_folders, write_text
 from twin_core.warehouse import open_warehouse
 
 
@@ -55,16 +54,8 @@ class ReportResult:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write a file whole or not at all (a reader never sees half a report)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a file whole or not at all (a reader never sees half a report), 0644."""
+    write_text(path, text)
 
 
 def summary_markdown(data: ReportData, items: list[Instruction]) -> str:
@@ -120,6 +111,9 @@ def report_snapshot(
         history_frame(snap.snapshot_id, snap.as_of, items, resolved, previous_as_of),
     )
     out = settings.reports_dir / snap.as_of.isoformat()
+    # The report folders are for others to read (a web server, a colleague): 0755 even when
+    # `twin init` ran under a umask that made reports/ private.
+    share_folders(settings.reports_dir, out)
     title = f"Instructions for {snap.tomorrow} (as of {snap.as_of}, snapshot {snap.snapshot_id})"
     md = instructions_markdown(items, title)
     paths = {
@@ -134,7 +128,14 @@ def report_snapshot(
     )
     _write(
         paths["quality"],
-        quality_html(data, items, settings.validation_dir, out, settings.report.cpk_target),
+        quality_html(
+            data,
+            items,
+            settings.validation_dir,
+            out,
+            settings.report.max_items_per_department,
+            cpk_target=settings.report.cpk_target,
+        ),
     )
     _write(paths["instructions_md"], md)
     _write(paths["instructions_csv"], instructions_csv(items, snap.snapshot_id))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from twin_core.report.data import ReportData
-from twin_core.report.html import Html, el
+from twin_core.report.html import Html
+from twin_core.report.render import macro
 
 
 def degraded_reasons(data: ReportData) -> list[str]:
@@ -70,22 +72,36 @@ def coverage_markdown(data: ReportData) -> list[str]:
     return [f"{head} (history.data_coverage):", *[f"- {t}" for t in reasons + gaps], ""]
 
 
+@dataclass(frozen=True)
+class Banner:
+    """The coverage banner at the top of a page (``macros.html.j2`` draws it)."""
+
+    ok: bool
+    title: str
+    items: list[str] = field(default_factory=list)
+    alert: bool = False
+
+
 def coverage_banner(data: ReportData) -> Html:
+    """The banner at the top of a page, as HTML (``macros.html.j2``'s ``coverage``)."""
+    return macro("coverage", coverage_view(data))
+
+
+def coverage_view(data: ReportData) -> Banner:
     """The banner at the top of a page: what this snapshot does not know, or that it is whole."""
     reasons, gaps = degraded_reasons(data), coverage_gaps(data)
     if not recorded(data) and not reasons:
-        return el(
-            "p",
-            "Data coverage: not recorded for this snapshot (built before twin.data_coverage "
-            "existed, or by a builder list without it); the twin cannot say what it stands on.",
-            class_="coverage warn",
+        return Banner(
+            ok=False,
+            title="Data coverage: not recorded for this snapshot (built before "
+            "twin.data_coverage existed, or by a builder list without it); the twin cannot "
+            "say what it stands on.",
         )
     if not reasons and not gaps:
-        return el(
-            "p",
-            f"Data coverage: complete for {data.snapshot.as_of} (twin.data_coverage; an "
+        return Banner(
+            ok=True,
+            title=f"Data coverage: complete for {data.snapshot.as_of} (twin.data_coverage; an "
             "optional source the plant has never delivered is not counted).",
-            class_="coverage ok",
         )
     title = (
         "Degraded snapshot: built past the coverage gate (--allow-partial); numbers that use "
@@ -94,11 +110,4 @@ def coverage_banner(data: ReportData) -> Html:
         else f"Partial data for {data.snapshot.as_of}: numbers that use these sources are "
         "less certain than they look."
     )
-    return el(
-        "div",
-        el("b", title),
-        el("ul", [el("li", t) for t in reasons + gaps]),
-        el("p", "Source: history.data_coverage, history.snapshots.", class_="note"),
-        class_="coverage warn",
-        role="alert",
-    )
+    return Banner(ok=False, title=title, items=reasons + gaps, alert=True)

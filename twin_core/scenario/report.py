@@ -9,16 +9,18 @@ scenario table its rows come from.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from twin_core.report.blocks import cell, frame_table
-from twin_core.report.html import Html, el, page
+from twin_core.report import charts
+from twin_core.report.blocks import cell, figure, frame_table
+from twin_core.report.html import Html
+from twin_core.report.render import Table, note_view, page, table_view
 from twin_core.settings import Settings
+from twin_core.shared_files import share_folders, write_text
 from twin_core.sim import scenario as compare
 
 if TYPE_CHECKING:
@@ -38,6 +40,21 @@ def _stacked(outcome: ScenarioOutcome, table: str) -> pl.DataFrame | None:
     return pl.concat(frames, how="diagonal_relaxed") if frames else None
 
 
+def line_output(forecast: pl.DataFrame) -> pl.DataFrame:
+    """Per line over the horizon, each variant with its own required quantity: the
+    comparison's ``required_qty`` is the baseline's (the page showed it for both variants,
+    so --demand P1=1.5 read "14,425 -> 14,425"), here ``baseline_required_qty`` beside
+    ``scenario_required_qty`` and their delta."""
+    return (
+        compare.line_output_delta(forecast.lazy())
+        .rename({"required_qty": "baseline_required_qty"})
+        .with_columns(
+            delta_required_qty=pl.col("scenario_required_qty") - pl.col("baseline_required_qty")
+        )
+        .collect()
+    )
+
+
 def sections(outcome: ScenarioOutcome) -> dict[str, pl.DataFrame | None]:
     """The report's three comparisons (None: that part of the twin was not simulated)."""
     forecast = _stacked(outcome, "line_forecast")
@@ -47,9 +64,7 @@ def sections(outcome: ScenarioOutcome) -> dict[str, pl.DataFrame | None]:
         stockouts = compare.stockout_delta(status.lazy()).collect()
         stockouts = stockouts.filter(pl.col("effect").is_not_null())
     return {
-        "line_output": None
-        if forecast is None
-        else compare.line_output_delta(forecast.lazy()).collect(),
+        "line_output": None if forecast is None else line_output(forecast),
         "stockouts": stockouts,
         "instruction_changes": outcome.changes,
     }
@@ -58,8 +73,14 @@ def sections(outcome: ScenarioOutcome) -> dict[str, pl.DataFrame | None]:
 def _md_table(frame: pl.DataFrame, columns: Sequence[str], limit: int = 50) -> str:
     cols = [c for c in columns if c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    # Quantities as on the page (17,944.5), not rounded to whole units.
+    shown = [qty if c.endswith("_qty") else cell for c in cols]
     for row in frame.select(cols).head(limit).iter_rows():
-        lines.append("| " + " | ".join(cell(v).replace("|", "\\|") for v in row) + " |")
+        lines.append(
+            "| "
+            + " | ".join(f(v).replace("|", "\\|") for f, v in zip(shown, row, strict=True))
+            + " |"
+        )
     if frame.height > limit:
         lines.append(f"\n(first {limit} of {frame.height} rows)")
     return "\n".join(lines)
@@ -67,7 +88,9 @@ def _md_table(frame: pl.DataFrame, columns: Sequence[str], limit: int = 50) -> s
 
 LINE_COLUMNS = (
     "line_id",
-    "required_qty",
+    "baseline_required_qty",
+    "scenario_required_qty",
+    "delta_required_qty",
     "baseline_p50_qty",
     "scenario_p50_qty",
     "delta_p50_qty",
@@ -176,55 +199,128 @@ def render_markdown(outcome: ScenarioOutcome) -> str:
     return "\n".join(parts) + "\n"
 
 
+def qty(v: object) -> str:
+    """A quantity of the scenario page: one decimal, thousands separated (17,944.5)."""
+    if v is None:
+        return ""
+    if isinstance(v, int | float):
+        return f"{float(v):,.1f}"
+    return str(v)
+
+
+# (header, baseline column, scenario column, delta column) of the side-by-side line table.
+SIDE_BY_SIDE = (
+    ("required", "baseline_required_qty", "scenario_required_qty", "delta_required_qty"),
+    ("p50 output", "baseline_p50_qty", "scenario_p50_qty", "delta_p50_qty"),
+    ("days p50 short", "baseline_days_short", "scenario_days_short", None),
+)
+
+
+def line_side_by_side(line: pl.DataFrame | None) -> Table:
+    """Per line: baseline, scenario and delta of the required quantity, p50 output and days
+    short, each variant with its own requirement (scenario.line_forecast)."""
+    if line is None:
+        return note_view("Line output: not computed (the line simulation is not available).")
+    if line.is_empty():
+        return note_view("Line output: no forecast days in this horizon (scenario.line_forecast).")
+    columns = ["line"]
+    for what, *_ in SIDE_BY_SIDE:
+        columns += [
+            f"{what}: baseline",
+            "scenario",
+            *(["delta"] if what != "days p50 short" else []),
+        ]
+    rows = []
+    for r in line.iter_rows(named=True):
+        row: list[object] = [r["line_id"]]
+        for _, base, scen, delta in SIDE_BY_SIDE:
+            if delta is None:
+                row += [cell(r[base]), cell(r[scen])]
+            else:
+                row += [qty(r[base]), qty(r[scen]), qty(r[delta])]
+        rows.append(row)
+    return Table(
+        columns=columns,
+        rows=table_view(columns, rows).rows,
+        numeric=[False] + [True] * (len(columns) - 1),
+        caption="Source: scenario.line_forecast, summed over the horizon per variant "
+        "(required_qty, p50_qty); days short: p50 below that variant's own requirement.",
+        id="line-output",
+    )
+
+
+def line_fans(forecast: pl.DataFrame | None) -> list[tuple[str, Html, Html]]:
+    """Per line: the baseline's and the scenario's fan (p10-p90, p50, own requirement)."""
+    if forecast is None or forecast.is_empty():
+        return []
+    out = []
+    for (line,), rows in forecast.sort("line_id", "day").group_by("line_id", maintain_order=True):
+        pair = []
+        for variant in (compare.BASELINE, compare.SCENARIO):
+            v = rows.filter(pl.col("variant") == variant)
+            pair.append(
+                figure(
+                    charts.fan_chart(
+                        f"Line {line}, {variant}: output per day",
+                        pl.DataFrame(
+                            {
+                                "day": [d.strftime("%m-%d") for d in v["day"]],
+                                "p10": [float(x or 0) for x in v["p10_qty"]],
+                                "p50": [float(x or 0) for x in v["p50_qty"]],
+                                "p90": [float(x or 0) for x in v["p90_qty"]],
+                                "required": [
+                                    None if x is None else float(x) for x in v["required_qty"]
+                                ],
+                            },
+                            schema={
+                                "day": pl.String,
+                                "p10": pl.Float64,
+                                "p50": pl.Float64,
+                                "p90": pl.Float64,
+                                "required": pl.Float64,
+                            },
+                        ),
+                    ),
+                    f"Line {line}, {variant}: p10-p90 band and p50 of simulated output against "
+                    f"the {variant}'s required output (scenario.line_forecast).",
+                )
+            )
+        out.append((str(line), pair[0], pair[1]))
+    return out
+
+
 def render_html(outcome: ScenarioOutcome) -> str:
     r = outcome.resolved
     s = sections(outcome)
-    body: list[Html] = [
-        el("h1", f"Scenario {r.spec.name}"),
-        el(
-            "p",
-            f"Snapshot {r.snapshot_id}, as of {r.as_of}. Baseline and scenario are computed with the same inputs, code and seed.",
-            class_="meta",
-        ),
-        el("ul", [el("li", el("b", k), ": ", v) for k, v in _parameters(outcome)]),
-    ]
-    if outcome.not_modelled:
-        body.append(
-            el(
-                "p",
-                "Not modelled in this build: " + "; ".join(outcome.not_modelled) + ".",
-                class_="na",
-            )
-        )
-    body += [
-        el("h2", "Output per line (p50 over the horizon)"),
-        frame_table(
-            s["line_output"],
-            source="scenario.line_forecast",
-            what="Line output",
-            columns=LINE_COLUMNS,
-        ),
-        el("h2", "Stockouts that change"),
-        frame_table(
+    return page(
+        "scenario.html.j2",
+        f"Scenario {r.spec.name} ({r.scenario_id})",
+        name=r.spec.name,
+        meta=f"Snapshot {r.snapshot_id}, as of {r.as_of}. Baseline and scenario are computed "
+        "with the same inputs, code and seed.",
+        parameters=_parameters(outcome),
+        not_modelled=outcome.not_modelled,
+        lines=line_side_by_side(s["line_output"]),
+        fans=line_fans(_stacked(outcome, "line_forecast")),
+        stockouts=frame_table(
             s["stockouts"],
             source="scenario.material_status",
             what="Stockout changes",
             columns=STOCKOUT_COLUMNS,
         ),
-        el("h2", "Instructions that change"),
-        frame_table(
+        changes=frame_table(
             outcome.changes,
             source="scenario.instruction_changes",
             what="Instruction changes",
             columns=(*CHANGE_COLUMNS, "reason"),
+            shown=15,
         ),
-    ]
-    return page(f"Scenario {r.spec.name} ({r.scenario_id})", body)
+    )
 
 
 def write_report(outcome: ScenarioOutcome, target: Path) -> dict[str, Path]:
     """Write scenario.md, index.html and params.json into ``target`` (replacing them)."""
-    target.mkdir(parents=True, exist_ok=True)
+    share_folders(target.parent.parent, target.parent, target)
     files = {
         "markdown": (target / "scenario.md", render_markdown(outcome)),
         "html": (target / "index.html", render_html(outcome)),
@@ -234,7 +330,5 @@ def write_report(outcome: ScenarioOutcome, target: Path) -> dict[str, Path]:
         ),
     }
     for path, text in files.values():
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text(path, text)
     return {k: p for k, (p, _) in files.items()}

@@ -33,6 +33,7 @@ from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
 
 from twin_core.settings import Settings
+from twin_core.shared_files import make_dirs, share_tree
 
 DATASOURCE = "warehouse"
 DOCS_SITE = "twin"
@@ -161,6 +162,8 @@ class GxSession:
             keys = [k for k in keys if k.run_id.run_name in kept]
         mine = [k for k in keys if k.run_id.run_name == self.run_id.run_name]
         self.context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=mine)
+        # GX writes under the process umask; the docs are for others to read.
+        share_tree(self.docs_index.parent)
         return self.docs_index
 
 
@@ -173,7 +176,7 @@ def gx_session(
     committed, not an open transaction of it."""
     install_duckdb_workaround()
     validation_dir = settings.validation_dir
-    validation_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(validation_dir)
     context = gx.get_context(mode="ephemeral", project_config=_context_config(validation_dir))
     url = sa.URL.create("duckdb", database=str(settings.warehouse_path))
 
