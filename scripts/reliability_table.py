@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
 HEADINGS = {
     "crash": "Nightly killed (SIGKILL) at a crash point (`TWIN_CRASH_AT`), then run again",
+    "kill": "Nightly killed (SIGKILL) at random moments, then run again",
     "input": "Hostile and broken input, all in one batch",
+    "damaged": "Damaged and half-written files, all in one batch",
     "concurrency": "Concurrency",
 }
 
@@ -35,7 +37,9 @@ def render(doc: dict[str, object]) -> str:
     if not isinstance(faults, list) or not faults:
         raise SystemExit("the fault table is empty: run `pytest tests/reliability` first")
     lines = [f"Written by the suite at {doc.get('written_at')}.", ""]
-    for kind, heading in HEADINGS.items():
+    # Kinds without a heading here (a new test file's) come last, under their own name.
+    extra = sorted({str(f["kind"]) for f in faults} - set(HEADINGS))
+    for kind, heading in [*HEADINGS.items(), *((k, k.capitalize()) for k in extra)]:
         rows = [f for f in faults if f["kind"] == kind]
         if not rows:
             continue

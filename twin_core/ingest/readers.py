@@ -199,12 +199,13 @@ def _probe_json(con: duckdb.DuckDBPyConnection, f: LandingFile) -> Relation:
     )
 
 
-def classify_duckdb_error(exc: duckdb.Error) -> FileRejected | None:
-    """A DuckDB error about the file's content becomes a whole-file rejection; anything else
-    is None: the file may still be at fault (``read_alone`` tells), or the warehouse is."""
+def classify_duckdb_error(exc: duckdb.Error, name: str | None = None) -> FileRejected | None:
+    """A DuckDB error about the file's content becomes a whole-file rejection (its reason
+    naming the file ``name`` if DuckDB's message does not); anything else is None: the file
+    may still be at fault (``read_alone`` tells), or the warehouse is."""
     if not isinstance(exc, duckdb.InvalidInputException | duckdb.ConversionException):
         return None
-    return _rejection(str(exc))
+    return _rejection(str(exc), name=name)
 
 
 def read_alone(f: LandingFile) -> FileRejected | None:

@@ -426,7 +426,7 @@ def _load(
         if isinstance(exc, FileRejected):
             rejected: FileRejected | None = exc
         elif isinstance(exc, duckdb.Error):
-            rejected = classify_duckdb_error(exc) or read_alone(f)
+            rejected = classify_duckdb_error(exc, f.rel) or read_alone(f)
         elif isinstance(exc, OSError | EOFError | ValueError) and not isinstance(
             exc, FileNotFoundError
         ):
@@ -435,11 +435,12 @@ def _load(
             rejected = None
         if rejected is None:
             raise  # not the file's fault: a full disk, a damaged warehouse, a bug
+        found = _scan_quietly(scan)
+        if found is not None and (damaged := _damage(found)) is not None:
+            rejected = damaged  # a cut gzip stream, NUL bytes: said more precisely
         # A half-written file fails to parse as often as not: held back, not quarantined
         # (a byte order mark, NUL bytes, a missing column are no matter of the last line).
-        if rejected.rule == "unparseable_file" and (
-            why := _held_back(settings, f, _scan_quietly(scan))
-        ):
+        elif rejected.rule == "unparseable_file" and (why := _held_back(settings, f, found)):
             return held(why)
         fingerprint = _fingerprint(scan, rejected)
         return _reject(con, plan, replace(base, sha256=fingerprint), rejected, at, retry, t0)
