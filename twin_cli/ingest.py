@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import duckdb
 import typer
 from rich.table import Table
 
@@ -130,6 +131,12 @@ def ingest(
             )
     except IngestError as exc:
         raise UserError(str(exc)) from None
+    except (duckdb.IOException, duckdb.TransactionException, OSError) as exc:
+        # A full disk, a file system gone read-only: the message is the system's own.
+        raise UserError(
+            f"ingest stopped: {' '.join(str(exc).split())}. Every file committed before it is "
+            "kept; run `twin ingest` again once that is fixed (it resumes where it stopped)."
+        ) from None
     if result.totals.files_seen == 0:
         # Not "nothing new": there was nothing at all to read.
         out.print(
