@@ -99,8 +99,13 @@ def test_a_full_disk_stops_ingest_with_its_own_message_and_loses_nothing(
         Fault(
             "damaged",
             case.fault,
-            f"`twin ingest` exit {done.exit_code}: {said[:170]}; with space freed the next run "
-            f"loaded the file whole ({loaded.rows_loaded:,} rows), the earlier file kept",
+            f"`twin ingest` exit {done.exit_code}, "
+            + ("no traceback" if "Traceback" not in done.output else "a TRACEBACK")
+            + ", the message says "
+            + ("'No space left on device'" if "No space left" in said else "NOT why")
+            + (" (and 'cannot rollback')" if "cannot rollback" in said else "")
+            + f"; with space freed the next run loaded the file whole ({loaded.rows_loaded:,} "
+            "rows), the earlier file kept",
             lost,
         )
     )

@@ -435,12 +435,12 @@ def _load(
             rejected = None
         if rejected is None:
             raise  # not the file's fault: a full disk, a damaged warehouse, a bug
-        found = _scan_quietly(scan)
-        if found is not None and (damaged := _damage(found)) is not None:
+        scanned = _scan_quietly(scan)
+        if scanned is not None and (damaged := _damage(scanned)) is not None:
             rejected = damaged  # a cut gzip stream, NUL bytes: said more precisely
         # A half-written file fails to parse as often as not: held back, not quarantined
         # (a byte order mark, NUL bytes, a missing column are no matter of the last line).
-        elif rejected.rule == "unparseable_file" and (why := _held_back(settings, f, found)):
+        elif rejected.rule == "unparseable_file" and (why := _held_back(settings, f, scanned)):
             return held(why)
         fingerprint = _fingerprint(scan, rejected)
         return _reject(con, plan, replace(base, sha256=fingerprint), rejected, at, retry, t0)
