@@ -35,6 +35,7 @@ class FileResult:
     sha256: str = ""
     seconds: float = 0.0
     rule: str | None = None  # whole-file quarantine rule (empty_file, missing_column, ...)
+    mtime_ns: int | None = None  # the file's modification time when it was found
 
     @property
     def reconciles(self) -> bool:
