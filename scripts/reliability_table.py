@@ -12,6 +12,7 @@ table is typed by hand: run the suite (``make reliability`` does both).
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import sys
@@ -29,7 +30,13 @@ HEADINGS = {
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", "\\n")
+    """A table cell: reasons quote extracts, so ``<``, ``>`` and ``&`` outside code spans become
+    entities (inside backticks they already show as typed), ``|`` and newlines cannot break
+    the row."""
+    parts = str(text).replace("|", "\\|").replace("\n", "\\n").split("`")
+    for i in range(0, len(parts), 2):  # outside `code`
+        parts[i] = html.escape(parts[i], quote=False)
+    return "`".join(parts)
 
 
 def render(doc: dict[str, object]) -> str:
