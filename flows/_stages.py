@@ -21,6 +21,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from twin_core import stages
 from twin_core.errors import StageFailed, WarehouseError
+from twin_core.markdown import md_text
 from twin_core.settings import Settings, get_settings
 
 __all__ = [
@@ -199,7 +200,8 @@ def outcomes_markdown(title: str, outcomes: list[StageOutcome], missing: list[st
     lines = [f"## {title}", "", "| stage | status | seconds | detail |", "|---|---|---:|---|"]
     ran = {o.stage for o in outcomes}
     for o in outcomes:
-        lines.append(f"| {o.stage} | {o.status} | {o.seconds:.2f} | {o.detail} |")
+        # The detail can quote an error naming a landing file: escaped like all extract text.
+        lines.append(f"| {o.stage} | {o.status} | {o.seconds:.2f} | {md_text(o.detail)} |")
     for s in missing:
         if s not in ran:
             lines.append(f"| {s} | not run | | an earlier stage failed |")

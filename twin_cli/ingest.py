@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from twin_cli._app import UserError, app, friendly, out
+from twin_cli._app import ExitCode, UserError, app, friendly, out
 from twin_core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -121,6 +121,8 @@ def ingest(
     quality.quarantine with the reason. Exit code 1 in strict mode when anything was
     quarantined.
     """
+    import duckdb
+
     from twin_core import stages
     from twin_core.ingest import IngestError
 
@@ -138,6 +140,13 @@ def ingest(
             )
     except IngestError as exc:
         raise UserError(str(exc)) from None
+    except (duckdb.IOException, duckdb.TransactionException, OSError) as exc:
+        # A full disk, a file system gone read-only: the message is the system's own.
+        raise UserError(
+            f"ingest stopped: {' '.join(str(exc).split())}. Every file committed before it is "
+            "kept; run `twin ingest` again once that is fixed (it resumes where it stopped).",
+            code=ExitCode.FAILED,
+        ) from None
     if result.totals.files_seen == 0:
         # Not "nothing new": there was nothing at all to read.
         out.print(

@@ -201,6 +201,13 @@ class Settings(BaseSettings):
         description="Fail the ingest run (after loading what is good) when any input was "
         "quarantined, instead of completing with a warning.",
     )
+    ingest_settle_s: int = Field(
+        default=300,
+        ge=0,
+        description="Seconds a CSV or JSON-lines file whose last line has no newline must go "
+        "unchanged before ingest takes it as complete (until then it is held back: possibly "
+        "cut off while being written).",
+    )
     duckdb_threads: int | None = Field(
         default=None, ge=1, description="DuckDB worker threads; default: DuckDB's own (all cores)."
     )

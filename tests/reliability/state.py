@@ -23,7 +23,8 @@ from twin_core.warehouse import quote_ident
 # - ``snapshot_id``: ids come from a sequence, and a run killed after taking one leaves a gap
 #   (history rows are compared per plant day instead, see below);
 # - ``input_batches`` lists batch ids, ``by_batch`` names one; ``data_docs`` is a path under
-#   the home folder; ``promoted_at`` is the wall-clock time of a promotion.
+#   the home folder; ``promoted_at`` is the wall-clock time of a promotion; ``mtime_ns`` is a
+#   landed file's modification time (two copies of a home need not keep it).
 VOLATILE = frozenset(
     {
         "_batch_id",
@@ -42,6 +43,7 @@ VOLATILE = frozenset(
         "data_docs",
         "by_batch",
         "promoted_at",
+        "mtime_ns",
     }
 )
 

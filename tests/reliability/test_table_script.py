@@ -49,3 +49,30 @@ def test_a_readme_without_the_markers_is_refused() -> None:
     s = _script()
     with pytest.raises(SystemExit, match="markers"):
         s.replace_section("# x\n", s.render(DOC))
+
+
+def test_a_kind_without_a_heading_gets_a_section_of_its_own() -> None:
+    """A new test file's kind shows after the known ones, under its own name, not dropped."""
+    s = _script()
+    doc = {
+        "written_at": "x",
+        "faults": [
+            {"kind": "wal", "fault": "stale WAL", "happened": "moved aside", "rows_lost": 0},
+            *DOC["faults"],  # type: ignore[misc]
+        ],
+    }
+    table = s.render(doc)
+    assert table.index("**Nightly killed (SIGKILL) at a crash point") < table.index("**Wal**")
+    assert "| stale WAL | moved aside | 0 |" in table
+
+
+def test_markup_in_a_cell_shows_as_text() -> None:
+    """HTML from an extract quoted in a reason is escaped, except inside a code span."""
+    s = _script()
+    doc = {
+        "written_at": "x",
+        "faults": [
+            {"kind": "input", "fault": "`<b>`", "happened": "<script>x</script>", "rows_lost": 0}
+        ],
+    }
+    assert "| `<b>` | &lt;script&gt;x&lt;/script&gt; | 0 |" in s.render(doc)

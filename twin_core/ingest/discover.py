@@ -2,7 +2,8 @@
 
 A file's format comes from its extension. Its fingerprint is the SHA-256 of its bytes
 and its size; the manifest (``ingest.files``) keys versions of a file by it. Files are
-never moved or deleted.
+never moved or deleted. ``scan_file`` reads a file once for its hash and, for text formats,
+for the NUL bytes and the missing last newline that mark a damaged or half-written file.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,10 +154,76 @@ def unknown_folders(landing: Path) -> list[str]:
     )
 
 
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB chunks (hashlib releases the GIL on them)."""
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over a file's bytes found (text formats: of its decompressed text)."""
+
+    sha256: str
+    # 1-based line and 0-based byte offset (of the text) of the first NUL byte, if any
+    nul_line: int | None = None
+    nul_offset: int | None = None
+    # The text does not end in a newline: its last line may have been cut while written.
+    # None: not a line format (CSV, JSON lines), or not looked at (.zst).
+    ends_without_newline: bool | None = None
+    damaged: str | None = None  # why the (gzip) text could not be read to its end
+
+
+def scan_file(path: Path, fmt: Format) -> FileScan:
+    """The SHA-256 of the file's bytes and, for CSV and JSON (gzip too), where its text has a
+    NUL byte and whether its last line ends in a newline: the whole file, in 1 MiB chunks
+    (hashlib and zlib release the GIL, so this runs beside DuckDB's read). ``.zst`` text is
+    hashed only (the standard library has no zstd before Python 3.14). A gzip stream that
+    is broken or cut short is named in ``damaged`` (the hash still covers every byte)."""
+    text = fmt in ("csv", "jsonl", "json") and not path.name.lower().endswith(".zst")
+    gz = text and path.name.lower().endswith(".gz")
     h = hashlib.sha256()
+    inflate = zlib.decompressobj(wbits=31) if gz else None  # 31: gzip header and trailer
+    nul_line = nul_offset = None
+    lines, offset, last = 1, 0, b""
+
+    def look(data: bytes) -> None:
+        nonlocal nul_line, nul_offset, lines, offset, last
+        if not data:
+            return
+        if nul_line is None:
+            at = data.find(b"\x00")
+            if at >= 0:
+                nul_line, nul_offset = lines + data.count(b"\n", 0, at), offset + at
+            else:
+                lines += data.count(b"\n")
+        offset += len(data)
+        last = data[-1:]
+
+    damaged = None
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
-    return h.hexdigest()
+            if inflate is not None and damaged is None:
+                try:
+                    look(inflate.decompress(chunk))
+                    # Concatenated gzip members (gzip -c a b > c): go on with the next one.
+                    while inflate.eof and inflate.unused_data:
+                        rest = inflate.unused_data
+                        inflate = zlib.decompressobj(wbits=31)
+                        look(inflate.decompress(rest))
+                except zlib.error as exc:
+                    damaged = f"not a valid gzip file: {exc} (after {offset:,} bytes of text)"
+            elif text and inflate is None:
+                look(chunk)
+    if inflate is not None and damaged is None:
+        look(inflate.flush())
+        if not inflate.eof:
+            damaged = (
+                f"the gzip stream ends after {offset:,} bytes of text, before its end marker "
+                "(a truncated file?)"
+            )
+    return FileScan(
+        sha256=h.hexdigest(),
+        nul_line=nul_line,
+        nul_offset=nul_offset,
+        # A JSON document (array) cut anywhere does not parse: only line formats are asked.
+        ends_without_newline=(
+            (offset > 0 and last not in (b"\n", b"\r")) if text and fmt != "json" else None
+        ),
+        damaged=damaged,
+    )

@@ -49,6 +49,46 @@ def seen_content(
     return SeenContent(str(row[0]), str(row[1]), str(row[2]), row[3], bool(row[4]))
 
 
+@dataclass(frozen=True)
+class LatestVersion:
+    """The latest manifest row of one file name: what a run compares a file's stat with."""
+
+    sha256: str
+    size_bytes: int
+    mtime_ns: int | None
+    status: str
+    batch_id: str
+    reason: str | None
+
+
+def latest_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, LatestVersion]:
+    """file -> its latest version, for every file name of ``source``, in one query (a run
+    looks up each landed file here instead of asking the warehouse once per file)."""
+    rows = con.execute(
+        "select file, sha256, size_bytes, mtime_ns, status, batch_id, reason from ingest.files "
+        "where source = $source "
+        "qualify row_number() over (partition by file order by ingested_at desc) = 1",
+        {"source": source},
+    ).fetchall()
+    return {
+        str(r[0]): LatestVersion(str(r[1]), int(r[2]), r[3], str(r[4]), str(r[5]), r[6])
+        for r in rows
+    }
+
+
+def remember_mtime(
+    con: duckdb.DuckDBPyConnection, source: str, file: str, sha256: str, mtime_ns: int
+) -> None:
+    """Keep the modification time of a file found unchanged by its hash (touched, copied with
+    new times, or recorded before mtimes were kept) on its latest version, so the next run
+    knows it by size and time without hashing it. Writes only when the time differs."""
+    con.execute(
+        "update ingest.files set mtime_ns = $m where source = $source and file = $file "
+        "and sha256 = $sha and mtime_ns is distinct from $m",
+        {"m": mtime_ns, "source": source, "file": file, "sha": sha256},
+    )
+
+
 def size_seen(con: duckdb.DuckDBPyConnection, source: str, size_bytes: int) -> bool:
     """Whether any manifest version of this source has this size (if none, a file of this
     size is new content without computing its hash first)."""
@@ -100,9 +140,9 @@ def record_file(
     be a copy of content already ingested (skipped)."""
     con.execute(
         "insert into ingest.files (source, file, sha256, size_bytes, batch_id, ingested_at, status,"
-        " reason, rows_read, rows_loaded, rows_quarantined, extra_columns) "
+        " reason, rows_read, rows_loaded, rows_quarantined, extra_columns, mtime_ns) "
         "values ($source, $file, $sha, $size, $batch, $at, $status, $reason, $read, $loaded, "
-        "$quarantined, $extra)",
+        "$quarantined, $extra, $mtime)",
         {
             "source": result.source,
             "file": result.file,
@@ -116,6 +156,7 @@ def record_file(
             "loaded": result.rows_loaded,
             "quarantined": result.rows_quarantined,
             "extra": json.dumps(list(result.extra_columns)) if result.extra_columns else None,
+            "mtime": result.mtime_ns,
         },
     )
 

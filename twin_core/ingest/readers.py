@@ -16,6 +16,7 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -32,6 +33,8 @@ _FOREIGN_BOMS = {
     codecs.BOM_UTF32_BE: "UTF-32",
 }
 _PEEK = 4096
+# DuckDB's own maximum line size: a header line longer than this is no header.
+_MAX_HEADER = 2_000_000
 
 
 class FileRejected(Exception):
@@ -94,10 +97,17 @@ def _csv_header(f: LandingFile) -> list[str]:
     _check_text_start(f)
     try:
         with _open_text_bytes(f.path) as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            header = next(csv.reader(text, delimiter=",", quotechar='"', strict=True), None)
+            # The first line only: a bad byte further down is DuckDB's to find, and it names
+            # the line (decoding a buffer here would blame the header for row 61's byte).
+            first = raw.readline(_MAX_HEADER)
+        text = first.decode("utf-8-sig")
+        header = next(csv.reader(io.StringIO(text, newline=""), strict=True), None)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise FileRejected("unparseable_file", f"not a valid gzip file: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise FileRejected("wrong_encoding", f"not UTF-8 (near the header): {exc.reason}") from None
+        raise FileRejected(
+            "wrong_encoding", f"not UTF-8 in the header (line 1, byte {exc.start}): {exc.reason}"
+        ) from None
     except csv.Error as exc:
         raise FileRejected("unparseable_file", f"cannot read the CSV header: {exc}") from None
     if not header:
@@ -189,17 +199,46 @@ def _probe_json(con: duckdb.DuckDBPyConnection, f: LandingFile) -> Relation:
     )
 
 
-def classify_duckdb_error(exc: duckdb.Error) -> FileRejected | None:
-    """A DuckDB error about the file's content becomes a whole-file rejection; anything else
-    (I/O, our own SQL) is None and must propagate."""
+def classify_duckdb_error(exc: duckdb.Error, name: str | None = None) -> FileRejected | None:
+    """A DuckDB error about the file's content becomes a whole-file rejection (its reason
+    naming the file ``name`` if DuckDB's message does not); anything else is None: the file
+    may still be at fault (``read_alone`` tells), or the warehouse is."""
     if not isinstance(exc, duckdb.InvalidInputException | duckdb.ConversionException):
         return None
+    return _rejection(str(exc), name=name)
+
+
+def read_alone(f: LandingFile) -> FileRejected | None:
+    """Read ``f`` to its end in a private in-memory DuckDB, writing nothing: the rejection
+    naming the file when that fails (a cut gzip stream, a damaged Parquet page: any error),
+    None when the file reads (then an error the load raised was not the file's: a full disk,
+    a damaged warehouse, our own SQL). Called only after a load failed."""
+    try:
+        with duckdb.connect(":memory:") as con:
+            rel = probe(con, f)
+            con.execute(f"select count(*) from ({rel.sql})", rel.params).fetchall()
+    except FileRejected as rej:
+        return rej
+    except FileNotFoundError:
+        return None  # gone since it was found: the load's own error says so
+    except duckdb.Error as exc:
+        return _rejection(str(exc), name=f.rel)
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        return _rejection(f"{type(exc).__name__}: {exc}", name=f.rel)
+    return None
+
+
+def _rejection(text: str, name: str | None = None) -> FileRejected:
+    """The rejection for an error DuckDB (or a decoder) raised on a file's content."""
     # DuckDB quotes the whole offending line: a 30 MB line would push the cause (the part a
     # person needs, e.g. "Maximum line size ... exceeded") out of the 500 characters kept.
-    message = re.sub(r"(Original Line: [^\n]{0,40})[^\n]*", r"\1...", str(exc))
+    message = re.sub(r"(Original Line: [^\n]{0,40})[^\n]*", r"\1...", text)
     for cut in ("Possible fix", "Possible Solution", "\nLINE "):
         message = message.split(cut)[0]
     message = " ".join(message.replace("Invalid Input Error:", "").split())[:500]
+    if name is not None and name not in message:
+        # DuckDB names the file of some errors, not of others (a damaged Parquet page).
+        message = f"{name}: {message}"
     # DuckDB quotes the offending line: bytes that are not text must not reach the reason.
     message = "".join(ch if ch.isprintable() else "?" for ch in message)
     lowered = message.lower()

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from twin_core.markdown import md_text
+
 FileStatus = Literal["loaded", "skipped", "quarantined"]
 
 # Reason of a file skipped because this exact content was ingested before under this name.
@@ -33,6 +35,7 @@ class FileResult:
     sha256: str = ""
     seconds: float = 0.0
     rule: str | None = None  # whole-file quarantine rule (empty_file, missing_column, ...)
+    mtime_ns: int | None = None  # the file's modification time when it was found
 
     @property
     def reconciles(self) -> bool:
@@ -123,10 +126,12 @@ class IngestResult:
         for f in self.files:
             if not f.noteworthy:
                 continue
+            # File names, header names and reasons (which quote values) come from extracts.
             lines.append(
-                f"| {f.source} | {_md(f.file)} | {f.status} | {f.rows_read:,} | {f.rows_loaded:,} "
-                f"| {f.rows_quarantined:,} | {'yes' if f.reconciles else '**NO**'} "
-                f"| {_md(', '.join(f.extra_columns))} | {_md(f.reason or '')} |"
+                f"| {f.source} | {md_text(f.file)} | {f.status} | {f.rows_read:,} "
+                f"| {f.rows_loaded:,} | {f.rows_quarantined:,} "
+                f"| {'yes' if f.reconciles else '**NO**'} "
+                f"| {md_text(', '.join(f.extra_columns))} | {md_text(f.reason or '')} |"
             )
         lines.append(
             f"| **total** | {t.files_seen} files ({t.files_skipped} unchanged) | | "
@@ -137,11 +142,6 @@ class IngestResult:
             lines += [
                 "",
                 "Folders in landing/ that are no source (not read): "
-                + ", ".join(f"`{d}`" for d in self.unknown_folders),
+                + ", ".join(md_text(d) for d in self.unknown_folders),
             ]
         return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    # Keep user-supplied text (file names, reasons) inside its table cell.
-    return text.replace("|", "\\|").replace("\n", " ")

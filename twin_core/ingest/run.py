@@ -6,8 +6,10 @@ closes the batch. ``ingest_landing`` runs all three on one connection.
 
 Every file is one transaction: its raw rows, its quarantine rows and its manifest row
 commit together, so a crash never leaves half a file, and a re-run resumes where it
-stopped. Bad content is quarantined and the run goes on; I/O errors propagate (the flow
-retries them).
+stopped. Bad content is quarantined and the run goes on: any error reading one file (a cut
+gzip stream, a damaged Parquet page, NUL bytes anywhere) quarantines that file with its
+reason. Errors that are not the file's (a full disk, a damaged warehouse) propagate, with
+their own message (the flow retries them).
 """
 
 from __future__ import annotations
@@ -25,29 +27,44 @@ import duckdb
 
 from twin_core.contracts import SOURCES, Source
 from twin_core.faults import crash_point
-from twin_core.ingest.discover import LandingFile, discover, sha256_of, unknown_folders
+from twin_core.ingest.discover import FileScan, LandingFile, discover, scan_file, unknown_folders
 from twin_core.ingest.errors import IngestError
 from twin_core.ingest.load import load_file, purge_marked
 from twin_core.ingest.manifest import (
+    LatestVersion,
     SeenContent,
     close_interrupted,
     ensure_batch,
     finish_batch,
     forget_quarantined,
+    latest_versions,
     next_ingested_at,
     quarantine_file,
     record_file,
+    remember_mtime,
     seen_content,
     size_seen,
     utcnow,
 )
 from twin_core.ingest.mapping import ColumnMapping, Resolved, load_mapping, resolve
-from twin_core.ingest.readers import FileRejected, classify_duckdb_error, probe
+from twin_core.ingest.readers import FileRejected, classify_duckdb_error, probe, read_alone
 from twin_core.ingest.result import UNCHANGED, FileResult, IngestResult
 from twin_core.settings import Settings
 from twin_core.warehouse import open_warehouse
 
 Progress = Callable[[FileResult], None]
+Scan = Callable[[], FileScan]
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction. A statement that failed on a fatal error (a full disk)
+    may have ended it already: then there is nothing to roll back, and the error to report is
+    that statement's, not "cannot rollback - no transaction is active"."""
+    try:
+        con.execute("rollback")
+    except duckdb.Error as exc:
+        if "no transaction is active" not in str(exc) and "invalidated" not in str(exc):
+            raise
 
 
 @dataclass(frozen=True)
@@ -159,11 +176,17 @@ def ingest_landing(
         try:
             for source in plan.sources:
                 _ingest_source(con, settings, plan, source, progress, files)
-        finally:
+        except BaseException as exc:
             # Also after an error: every file that committed is whole, so the batch holding
-            # them is complete and goes on to validation; the rest is new to the next run.
-            result = _finish(con, plan, files)
-        return result
+            # them is complete and goes on to validation; the rest is new to the next run. If
+            # closing it fails too (the disk that failed the load is still full), the next run
+            # closes it; the error reported stays the first one.
+            try:
+                _finish(con, plan, files)
+            except duckdb.Error as closing:
+                exc.add_note(f"(closing the batch failed too: {closing}; the next run closes it)")
+            raise
+        return _finish(con, plan, files)
 
 
 def _recover(con: duckdb.DuckDBPyConnection) -> None:
@@ -174,7 +197,7 @@ def _recover(con: duckdb.DuckDBPyConnection) -> None:
             purge_marked(con, batch_id)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
         raise
 
 
@@ -200,7 +223,7 @@ def _finish(
             )
             con.execute("commit")
         except BaseException:
-            con.execute("rollback")
+            _rollback(con)
             raise
     result.finished_at = utcnow()
     return result
@@ -218,21 +241,57 @@ def _ingest_source(
     error still sees the files that committed)."""
     contract = SOURCES[source]
     mapping = load_mapping(settings, source)
+    latest = latest_versions(con, source)
     for f in discover(settings.landing_dir, [source]):
+        known = latest.get(f.rel)
+        if known is not None and (quick := _unchanged_by_stat(plan, f, known)) is not None:
+            results.append(quick)
+            if progress is not None:
+                progress(quick)
+            continue
         # CSV and JSON row numbers come from row_number() over the scan, which must keep
         # file order. Parquet carries its own (file_row_number), so its rows may be written
         # in any order: that halves the cost of the insert.
         con.execute(
             f"set preserve_insertion_order = {'false' if f.format == 'parquet' else 'true'}"
         )
-        result = _ingest_file(con, plan, contract, mapping, f)
+        result = _ingest_file(con, settings, plan, contract, mapping, f)
         results.append(result)
         if progress is not None:
             progress(result)
 
 
+def _unchanged_by_stat(plan: IngestPlan, f: LandingFile, known: LatestVersion) -> FileResult | None:
+    """The result for a file whose size and modification time are those of its latest
+    version: unchanged, without reading it again (None: look at it). A file rewritten with
+    new content keeps neither its size and nanosecond mtime both, short of someone setting
+    the time back on purpose; ``touch`` the file to have it hashed again."""
+    if known.mtime_ns is None or f.mtime_ns < 0:
+        return None
+    if (known.size_bytes, known.mtime_ns) != (f.size_bytes, f.mtime_ns):
+        return None
+    if known.status == "quarantined" and plan.retry_quarantined:
+        return None
+    if f.refusal() is not None:
+        return None  # it became a link or a pipe: refused by the full path
+    reason = UNCHANGED
+    if known.status == "quarantined":
+        reason = f"unchanged since quarantined in batch {known.batch_id}: {known.reason}"
+    return FileResult(
+        source=f.source,
+        file=f.rel,
+        status="skipped",
+        reason=reason,
+        format=f.format,
+        size_bytes=f.size_bytes,
+        sha256=known.sha256,
+        mtime_ns=f.mtime_ns,
+    )
+
+
 def _ingest_file(
     con: duckdb.DuckDBPyConnection,
+    settings: Settings,
     plan: IngestPlan,
     contract: Source,
     mapping: ColumnMapping,
@@ -240,18 +299,30 @@ def _ingest_file(
 ) -> FileResult:
     t0 = time.perf_counter()
     base = FileResult(
-        source=f.source, file=f.rel, status="skipped", format=f.format, size_bytes=f.size_bytes
+        source=f.source,
+        file=f.rel,
+        status="skipped",
+        format=f.format,
+        size_bytes=f.size_bytes,
+        mtime_ns=f.mtime_ns if f.mtime_ns >= 0 else None,
     )
     refused = f.refusal()
     if refused is not None:
         return _refuse(con, plan, f, base, refused, t0)
     if not size_seen(con, f.source, f.size_bytes):
         # No version of this source has this size, so the content is new whatever its hash:
-        # hash it on another core while DuckDB reads it (a CSV load runs on one thread).
+        # hash (and scan) it on another core while DuckDB reads it (a CSV load runs on one
+        # thread).
         with ThreadPoolExecutor(max_workers=1) as pool:
-            sha = pool.submit(sha256_of, f.path)
-            return _load(con, plan, contract, mapping, f, base, sha.result, False, t0)
-    base = replace(base, sha256=sha256_of(f.path))
+            fut = pool.submit(scan_file, f.path, f.format)
+            return _load(con, settings, plan, contract, mapping, f, base, fut.result, False, t0)
+    try:
+        found = scan_file(f.path, f.format)
+    except FileNotFoundError:
+        raise  # gone since it was found: its source's step fails and is retried
+    except OSError as exc:
+        return _refuse(con, plan, f, base, ("unparseable_file", _unreadable(exc)), t0)
+    base = replace(base, sha256=found.sha256)
     seen = seen_content(con, f.source, f.rel, base.sha256)
     retry = (
         seen is not None
@@ -271,22 +342,91 @@ def _ingest_file(
             reason = f"unchanged since quarantined in batch {seen.batch_id}: {seen.reason}"
         else:
             reason = UNCHANGED
+        if seen.file == f.rel and seen.latest and base.mtime_ns is not None:
+            # Touched (or recorded before mtimes were kept): the next run knows it by stat.
+            remember_mtime(con, f.source, f.rel, base.sha256, base.mtime_ns)
         return replace(base, reason=reason, seconds=time.perf_counter() - t0)
-    return _load(con, plan, contract, mapping, f, base, lambda: base.sha256, retry, t0)
+    return _load(con, settings, plan, contract, mapping, f, base, lambda: found, retry, t0)
+
+
+def _unreadable(exc: OSError) -> str:
+    return f"cannot be read: {exc.strerror or exc}"
+
+
+def _damage(found: FileScan) -> FileRejected | None:
+    """The whole-file rejection a scan of the file's bytes calls for (None: none)."""
+    if found.damaged is not None:
+        return FileRejected("unparseable_file", found.damaged)
+    if found.nul_line is not None:
+        return FileRejected(
+            "wrong_encoding",
+            f"the file contains a NUL byte at line {found.nul_line} (byte {found.nul_offset:,} "
+            "of the text): not UTF-8 text (a damaged or zero-filled file, or UTF-16 without a "
+            "byte order mark?)",
+        )
+    return None
+
+
+def _held_back(settings: Settings, f: LandingFile, found: FileScan | None) -> str | None:
+    """Why a file whose last line has no newline is not read yet: the line may have been cut
+    while the file was written (``6070.0`` landed as ``60``). Held back until the file has
+    gone ``ingest_settle_s`` unchanged; a newer version of it (with its newline) is read at
+    once. None: read it."""
+    if found is None or not found.ends_without_newline:
+        return None
+    age = time.time() - f.mtime_ns / 1e9
+    if age >= settings.ingest_settle_s:
+        return None
+    return (
+        "held back: the last line has no newline, so it may be cut off (the file still being "
+        f"written?); it is read once it has not changed for {settings.ingest_settle_s} s "
+        f"(unchanged for {max(age, 0):.0f} s now)"
+    )
+
+
+def _settled_note(found: FileScan) -> str | None:
+    if found.ends_without_newline:
+        return (
+            "note: the last line has no newline; loaded as complete since the file has not "
+            "changed for the settle time (ingest_settle_s)"
+        )
+    return None
+
+
+def _scan_quietly(scan: Scan) -> FileScan | None:
+    try:
+        return scan()
+    except OSError:
+        return None
+
+
+def _fingerprint(scan: Scan, rej: FileRejected) -> str:
+    """The file's hash for its manifest row; a file that cannot be read at all is keyed by
+    its reason (as ``_refuse`` does), so the next run finds it unchanged."""
+    found = _scan_quietly(scan)
+    if found is not None:
+        return found.sha256
+    return hashlib.sha256(f"unreadable:{rej.rule}:{rej.reason}".encode()).hexdigest()
 
 
 def _load(
     con: duckdb.DuckDBPyConnection,
+    settings: Settings,
     plan: IngestPlan,
     contract: Source,
     mapping: ColumnMapping,
     f: LandingFile,
     base: FileResult,
-    sha256: Callable[[], str],
+    scan: Scan,
     retry: bool,
     t0: float,
 ) -> FileResult:
     """Read a new file (or one retried) into raw and quarantine, in one transaction."""
+
+    def held(reason: str) -> FileResult:
+        # Not recorded in the manifest: the next run looks at the file afresh.
+        return replace(base, reason=reason, seconds=time.perf_counter() - t0)
+
     at = next_ingested_at(con, None)
     con.execute("begin transaction")
     try:
@@ -299,18 +439,23 @@ def _load(
         counts = load_file(
             con, contract, rel, res, batch_id=plan.batch_id, file=f.rel, ingested_at=at
         )
+        found = scan()
+        if (damaged := _damage(found)) is not None:
+            raise damaged
+        if (why := _held_back(settings, f, found)) is not None:
+            _rollback(con)
+            return held(why)
         if f.changed_since_found():
-            con.execute("rollback")
-            return replace(
-                base,
-                reason="the file changed while it was read (still being written?); "
-                "it is read again on the next run",
-                seconds=time.perf_counter() - t0,
+            _rollback(con)
+            return held(
+                "the file changed while it was read (still being written?); "
+                "it is read again on the next run"
             )
         result = replace(
             base,
             status="loaded",
-            sha256=sha256(),
+            reason=_settled_note(found),
+            sha256=found.sha256,
             rows_read=counts.rows_read,
             rows_loaded=counts.rows_loaded,
             rows_quarantined=counts.rows_quarantined,
@@ -322,17 +467,31 @@ def _load(
         crash_point("ingest.before_commit")
         con.execute("commit")
         return result
-    except FileRejected as rej:
-        con.execute("rollback")
-        return _reject(con, plan, replace(base, sha256=sha256()), rej, at, retry, t0)
-    except duckdb.Error as exc:
-        con.execute("rollback")
-        rejected = classify_duckdb_error(exc)
+    except Exception as exc:
+        _rollback(con)
+        if isinstance(exc, FileRejected):
+            rejected: FileRejected | None = exc
+        elif isinstance(exc, duckdb.Error):
+            rejected = classify_duckdb_error(exc, f.rel) or read_alone(f)
+        elif isinstance(exc, OSError | EOFError | ValueError) and not isinstance(
+            exc, FileNotFoundError
+        ):
+            rejected = read_alone(f)
+        else:
+            rejected = None
         if rejected is None:
-            raise
-        return _reject(con, plan, replace(base, sha256=sha256()), rejected, at, retry, t0)
+            raise  # not the file's fault: a full disk, a damaged warehouse, a bug
+        scanned = _scan_quietly(scan)
+        if scanned is not None and (damaged := _damage(scanned)) is not None:
+            rejected = damaged  # a cut gzip stream, NUL bytes: said more precisely
+        # A half-written file fails to parse as often as not: held back, not quarantined
+        # (a byte order mark, NUL bytes, a missing column are no matter of the last line).
+        elif rejected.rule == "unparseable_file" and (why := _held_back(settings, f, scanned)):
+            return held(why)
+        fingerprint = _fingerprint(scan, rejected)
+        return _reject(con, plan, replace(base, sha256=fingerprint), rejected, at, retry, t0)
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
         raise
 
 
@@ -380,7 +539,7 @@ def _record_copy(
         record_file(con, result, batch_id=plan.batch_id, ingested_at=at)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
         raise
     return result
 
@@ -437,6 +596,6 @@ def _reject(
         record_file(con, result, batch_id=plan.batch_id, ingested_at=at)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
         raise
     return result

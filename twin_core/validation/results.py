@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import duckdb
 
+from twin_core.markdown import md_text
+
 Status = Literal["passed", "passed_with_quarantine", "failed"]
 
 
@@ -141,10 +143,11 @@ class BatchValidation:
         for s in self.sources:
             lines.append(
                 f"| {s.source} | {s.rows} | {s.quarantined} | {s.promoted} | {s.superseded} "
-                f"| {', '.join(s.errors) or '-'} | {', '.join(s.warnings) or '-'} |"
+                f"| {md_text(', '.join(s.errors)) or '-'} | {md_text(', '.join(s.warnings)) or '-'} |"
             )
         if self.status == "failed":
-            lines += ["", "Nothing was promoted: " + "; ".join(self.failures())]
+            # Failures can quote values of the batch: escaped (twin_core.markdown).
+            lines += ["", "Nothing was promoted: " + md_text("; ".join(self.failures()))]
         return "\n".join(lines)
 
 
