@@ -18,7 +18,7 @@ from twin_core.contracts import SOURCES, render_layer_sql
 from twin_core.export import csv_cell as _csv_cell
 from twin_core.export import jsonable as _jsonable
 from twin_core.settings import Settings, get_settings
-from twin_core.warehouse import apply_schema, connect, quote_ident, schema_version
+from twin_core.warehouse import apply_schema, connect, lock_session, quote_ident, schema_version
 
 
 class Format(StrEnum):
@@ -99,6 +99,9 @@ def query(
         con = connect(s.published_path, read_only=True, settings=s)
     else:
         con = open_pinned(s.published_path, snapshot, s)
+    # The user's SQL reaches the published file only: no other file, no network, no attach,
+    # no extension, and no setting can be changed back (with --snapshot too).
+    lock_session(con)
     try:
         try:
             cur = con.execute(sql)

@@ -69,6 +69,27 @@ def connect(
     return con
 
 
+# Settings that make a DuckDB session read only what it already has open: no file, network
+# or extension access (read_csv, copy ... to, attach, export, install, load, http URLs), and
+# no way to change any setting afterwards (``set``/``reset``/``pragma`` are refused).
+_LOCKED_SESSION: tuple[str, ...] = (
+    "set autoinstall_known_extensions = false",
+    "set autoload_known_extensions = false",
+    "set allow_community_extensions = false",
+    "set enable_external_access = false",
+    "set lock_configuration = true",
+)
+
+
+def lock_session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Lock a query session down: from now on it reaches only the databases it has attached
+    (read-only ones stay read-only), never a file, the network or an extension, and its
+    configuration cannot be changed. Used by ``twin query`` on the published file."""
+    for statement in _LOCKED_SESSION:
+        con.execute(statement)
+    return con
+
+
 @contextmanager
 def open_warehouse(
     settings: Settings, *, read_only: bool = False
