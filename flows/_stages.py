@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from twin_core.settings import Settings, get_settings
@@ -256,11 +257,19 @@ def publish_stage(sites: list[str]) -> StageOutcome:
     started = time.perf_counter()
     result = fn(settings_for(sites))
     snapshot_id = _attr(result, "snapshot_id")
+    moved = [str(p) for p in _attr(result, "moved_aside") or ()]
+    if moved:
+        get_run_logger().warning(
+            "moved aside a stale WAL beside plant.duckdb (a read-write session wrote to the "
+            "published file): %s",
+            ", ".join(moved),
+        )
     return StageOutcome(
         "publish",
         "completed",
         time.perf_counter() - started,
-        f"snapshot {snapshot_id} -> {_attr(result, 'path')}",
+        f"snapshot {snapshot_id} -> {_attr(result, 'path')}"
+        + (f"; moved aside {', '.join(Path(p).name for p in moved)}" if moved else ""),
         {"snapshot_id": snapshot_id, "path": str(_attr(result, "path"))},
     )
 

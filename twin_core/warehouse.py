@@ -55,14 +55,25 @@ def connect(
     target = str(path)
     if read_only and target != ":memory:" and not Path(target).exists():
         raise WarehouseError(f"{target} does not exist yet")
+    if target != ":memory:" and Path(target).is_dir():
+        raise WarehouseError(f"{target} is a folder, not a DuckDB file; move it away")
     try:
         con = duckdb.connect(target, read_only=read_only, config=_config(settings))
-    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+    except duckdb.Error as exc:
         if "lock" in str(exc).lower() or "different configuration" in str(exc):
             raise WarehouseError(
                 f"{target} is locked by another process (a nightly run or a writer is using it); "
                 "try again when it finishes"
             ) from exc
+        if "WAL" in str(exc):
+            raise WarehouseError(
+                f"cannot open {target}: its write-ahead log {target}.wal does not fit the file "
+                "(a read-write session wrote to an earlier file of this name). For plant.duckdb "
+                "the next `twin publish` moves it aside; open plant.duckdb read-only. "
+                f"({str(exc).splitlines()[0]})"
+            ) from exc
+        raise WarehouseError(f"cannot open {target}: {exc}") from exc
+    except OSError as exc:
         raise WarehouseError(f"cannot open {target}: {exc}") from exc
     # Timestamps are stored as naive UTC; make DuckDB's own clock functions agree.
     con.execute("set TimeZone = 'UTC'")
