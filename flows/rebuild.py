@@ -19,6 +19,7 @@ from twin_core.rebuild import snapshot_rows
 from twin_core.runlock import home_lock
 from twin_core.scenario.spec import ID_PATTERN, PlantDate
 from twin_core.settings import get_settings
+from twin_core.sites import check_sites
 from twin_core.warehouse import open_warehouse
 
 SiteId = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -52,6 +53,7 @@ def rebuild_task(params: RebuildParams) -> dict[str, Any]:
         home_lock(settings, f"rebuild {params.as_of}", wait_s=params.lock_wait_s),
         open_warehouse(settings) as con,
     ):
+        check_sites(con, settings.site_ids)  # an unknown site: refused, nothing built
         snapshot_id = rebuild_warehouse(con, settings, params.as_of)
         counts = snapshot_rows(con, snapshot_id)
     lines = "\n".join(f"| history.{t} | {n:,} |" for t, n in counts.items())

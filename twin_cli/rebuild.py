@@ -11,6 +11,7 @@ from twin_core.rebuild import rebuild as rebuild_warehouse
 from twin_core.rebuild import snapshot_rows
 from twin_core.runlock import LockBusy, home_lock
 from twin_core.settings import get_settings
+from twin_core.sites import check_sites
 from twin_core.warehouse import open_warehouse
 
 
@@ -29,6 +30,7 @@ def rebuild(
     settings = get_settings(site_ids=site) if site else get_settings()
     try:
         with home_lock(settings, f"rebuild {day}", wait_s=wait), open_warehouse(settings) as con:
+            check_sites(con, settings.site_ids)  # an unknown site: refused, nothing built
             snapshot_id = rebuild_warehouse(con, settings, day)
             counts = snapshot_rows(con, snapshot_id)
     except LockBusy as exc:
