@@ -31,6 +31,67 @@ class WarehouseError(RuntimeError):
     """A problem with a DuckDB file a user can act on (missing, locked, wrong schema)."""
 
 
+class WarehouseDamaged(WarehouseError):
+    """A DuckDB file is damaged (truncated, overwritten, not a database): nothing is written
+    to it; ``twin doctor`` checks the files and ``twin recover`` rebuilds the warehouse."""
+
+
+# What DuckDB says when the bytes of a file are wrong (not a lock, a typo or a full disk).
+_DAMAGED = re.compile(
+    r"not a valid DuckDB database file|Could not read enough bytes|Corrupt database file|"
+    r"computed checksum",
+    re.IGNORECASE,
+)
+
+
+def looks_damaged(exc: BaseException) -> bool:
+    """Whether a DuckDB error means the file's bytes are damaged."""
+    return isinstance(exc, duckdb.Error) and bool(_DAMAGED.search(str(exc)))
+
+
+def damaged_marker(path: Path) -> Path:
+    """The file that records, beside a warehouse, that it was found damaged (and why)."""
+    return path.with_name(path.name + ".damaged")
+
+
+def seen_path(path: Path) -> Path:
+    """The file recording a warehouse's size and modification time as its last writer here
+    left it; a warehouse that differs was changed by something else, so it is read whole."""
+    return path.with_name(path.name + ".seen")
+
+
+def _fingerprint(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino}"
+
+
+def unreadable_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, list[tuple[str, str]]]:
+    """Read every column of every table (so every block, and DuckDB checks each block's
+    checksum as it reads it). Returns the tables read and those that failed, with why."""
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database() and not temporary order by 1, 2"
+    ).fetchall()
+    failed: list[tuple[str, str]] = []
+    for schema, table in tables:
+        name = f"{quote_ident(str(schema))}.{quote_ident(str(table))}"
+        try:
+            # An aggregate of every column's hash reads each column's blocks whole.
+            con.execute(f"select count(*), bit_xor(hash(columns(*))) from {name}").fetchall()
+        except duckdb.Error as exc:
+            text = str(exc).strip()
+            failed.append((f"{schema}.{table}", text.splitlines()[0] if text else repr(exc)))
+    return len(tables), failed
+
+
+def _damaged(target: str, exc: BaseException) -> WarehouseDamaged:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return WarehouseDamaged(
+        f"{target} is damaged ({first}); nothing was written to it. `twin doctor` checks the "
+        "files; `twin recover` rebuilds the warehouse from the landing files (see the README)"
+    )
+
+
 def _config(settings: Settings | None) -> dict[str, str | bool | int | float | list[str]]:
     cfg: dict[str, str | bool | int | float | list[str]] = {}
     if settings is not None:
@@ -60,6 +121,8 @@ def connect(
     try:
         con = duckdb.connect(target, read_only=read_only, config=_config(settings))
     except duckdb.Error as exc:
+        if looks_damaged(exc):
+            raise _damaged(target, exc) from exc
         if "lock" in str(exc).lower() or "different configuration" in str(exc):
             raise WarehouseError(
                 f"{target} is locked by another process (a nightly run or a writer is using it); "
@@ -105,16 +168,63 @@ def lock_session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def open_warehouse(
     settings: Settings, *, read_only: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The working warehouse of ``settings.home``, schema applied (unless read-only)."""
+    """The working warehouse of ``settings.home``, schema applied (unless read-only).
+
+    A damaged file (DuckDB finds wrong bytes at open or in any statement run inside the
+    ``with``) becomes ``WarehouseDamaged``, and a marker file beside it makes every later
+    write open refuse, until ``twin recover`` has rebuilt it."""
+    path = settings.warehouse_path
     if not settings.home.exists() and not read_only:
         raise WarehouseError(f"TWIN_HOME {settings.home} does not exist; run `twin init` first")
-    con = connect(settings.warehouse_path, read_only=read_only, settings=settings)
+    marker = damaged_marker(path)
+    if not read_only and marker.exists():
+        reason = marker.read_text(encoding="utf-8", errors="replace").strip()
+        raise WarehouseDamaged(
+            f"{path} was found damaged ({reason}); nothing is written to it until "
+            "`twin recover` has rebuilt it (`twin doctor` checks the files)"
+        )
+    # Changed since this code last wrote it (by another program, a disk fault, a crash)?
+    touched = (
+        not read_only
+        and path.is_file()
+        and (
+            not seen_path(path).exists()
+            or seen_path(path).read_text(encoding="utf-8").strip() != _fingerprint(path)
+        )
+    )
     try:
+        con = connect(path, read_only=read_only, settings=settings)
+    except WarehouseDamaged as exc:
+        _mark_damaged(marker, exc.__cause__ or exc)
+        raise
+    try:
+        if touched:
+            # Before writing anything: read it whole, so garbage inside is found now.
+            _, failed = unreadable_tables(con)
+            if failed:
+                table, why = failed[0]
+                _mark_damaged(marker, RuntimeError(f"{table}: {why}"))
+                raise _damaged(
+                    str(path), RuntimeError(f"{len(failed)} table(s) unreadable: {table}: {why}")
+                )
         if not read_only:
             apply_schema(con)
         yield con
+    except duckdb.Error as exc:
+        if looks_damaged(exc):
+            _mark_damaged(marker, exc)
+            raise _damaged(str(path), exc) from exc
+        raise
     finally:
         con.close()
+        if not read_only and path.is_file() and not marker.exists():
+            seen_path(path).write_text(_fingerprint(path) + "\n", encoding="utf-8")
+
+
+def _mark_damaged(marker: Path, exc: BaseException) -> None:
+    if marker.parent.is_dir():
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        marker.write_text(first + "\n", encoding="utf-8")
 
 
 @dataclass(frozen=True)
