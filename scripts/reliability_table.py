@@ -23,6 +23,7 @@ HEADINGS = {
     "crash": "Nightly killed (SIGKILL) at a crash point (`TWIN_CRASH_AT`), then run again",
     "input": "Hostile and broken input, all in one batch",
     "concurrency": "Concurrency",
+    "files": "Damaged or foreign files in TWIN_HOME (the warehouse, what sits beside plant.duckdb)",
 }
 
 

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT = REPO / "bench-out" / "reliability.json"
 
 # Sections of the table, in the order the README shows them.
-KINDS = ("crash", "input", "concurrency")
+KINDS = ("crash", "input", "concurrency", "files")
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def test_publish_moves_a_stale_wal_aside_and_the_file_opens(
     assert publish(settings).moved_aside == ()
     fault_table.add(
         Fault(
-            "concurrency",
+            "files",
             f"{fault}, then `twin publish`",
             f"the WAL was moved aside to {result.moved_aside[0].name.split('-')[0]}-<time> "
             f"and reported; plant.duckdb opens read-only on snapshot {snapshot}",
@@ -184,10 +184,11 @@ def test_a_folder_named_plant_duckdb_is_refused_and_left_alone(
     assert sorted(p.name for p in settings.home.iterdir() if ".building" in p.name) == []
     fault_table.add(
         Fault(
-            "concurrency",
+            "files",
             "plant.duckdb is a folder",
             "publish and `twin query` refuse with one line (exit 2): "
-            f"{' '.join(cli.output.split())[7:80]}...; the folder is left as it was",
+            + " ".join(cli.output.split())[7:].replace(str(settings.home), "<TWIN_HOME>")
+            + "; the folder is left as it was",
             0,
         )
     )
