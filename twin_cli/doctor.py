@@ -11,6 +11,7 @@ from twin_core.doctor import check_home
 from twin_core.doctor import recover as recover_warehouse
 from twin_core.runlock import LockBusy
 from twin_core.settings import get_settings
+from twin_core.warehouse import damaged_marker
 
 _STYLE = {"ok": "green", "warning": "yellow", "error": "red"}
 
@@ -46,7 +47,8 @@ def recover(
     settings = get_settings()
     if not yes:
         report = check_home(settings)
-        if not report.warehouse_damaged and settings.warehouse_path.exists():
+        marked = damaged_marker(settings.warehouse_path).exists()
+        if not report.warehouse_damaged and not marked and settings.warehouse_path.exists():
             raise UserError(
                 "the warehouse reads back whole (`twin doctor`); nothing to recover. "
                 "`twin recover --yes` rebuilds it anyway"
