@@ -27,7 +27,7 @@ from twin_core.ingest import ingest_landing
 from twin_core.settings import Settings
 from twin_core.synth import generate
 from twin_core.validation import validate_pending
-from twin_core.warehouse import connect, damaged_marker
+from twin_core.warehouse import WarehouseDamaged, connect, damaged_marker, open_warehouse
 
 runner = CliRunner()
 DAY = date(2026, 3, 2)
@@ -187,3 +187,23 @@ def test_a_marker_without_damage_still_refuses_writes_until_recover(home: Path) 
     assert "seen in a test" in ingest.output
     doctor = runner.invoke(app, ["doctor"])
     assert "warning warehouse.duckdb" in doctor.output and "seen in a test" in doctor.output
+
+
+def test_damage_found_while_reading_refuses_later_writes(home: Path) -> None:
+    """Bit rot that leaves size and modification time alone is not read at open; the first
+    statement that reads the bad block fails as WarehouseDamaged, and from then on every
+    write open refuses (the marker) while `twin doctor` names the table."""
+    warehouse = home / "warehouse.duckdb"
+    settings = Settings(home=home)
+    with open_warehouse(settings):
+        pass  # the fingerprint of the whole file
+    st = warehouse.stat()
+    _garbage_in_a_data_block(warehouse)
+    os.utime(warehouse, ns=(st.st_atime_ns, st.st_mtime_ns))  # as a disk fault would leave it
+    with pytest.raises(WarehouseDamaged, match="is damaged"), open_warehouse(settings) as con:
+        con.execute("select sum(good_qty) from core.production").fetchall()
+    assert "computed checksum" in damaged_marker(warehouse).read_text(encoding="utf-8")
+    with pytest.raises(WarehouseDamaged, match="until `twin recover`"), open_warehouse(settings):
+        pass
+    doctor = runner.invoke(app, ["doctor"])
+    assert doctor.exit_code == 1 and "core.production" in doctor.output
