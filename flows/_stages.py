@@ -13,10 +13,11 @@ import errno
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from twin_core import stages
@@ -186,11 +187,19 @@ def publish_stage(sites: list[str]) -> StageOutcome:
     """Swap a fresh read-only plant.duckdb in (atomic; readers keep the old file)."""
     started = time.perf_counter()
     result = stages.publish(settings_for(sites))
+    moved = [str(p) for p in result.moved_aside]
+    if moved:
+        get_run_logger().warning(
+            "moved aside a stale WAL beside plant.duckdb (a read-write session wrote to the "
+            "published file): %s",
+            ", ".join(moved),
+        )
     return StageOutcome(
         "publish",
         "completed",
         time.perf_counter() - started,
-        f"snapshot {result.snapshot_id} -> {result.path}",
+        f"snapshot {result.snapshot_id} -> {result.path}"
+        + (f"; moved aside {', '.join(Path(p).name for p in moved)}" if moved else ""),
         {"snapshot_id": result.snapshot_id, "path": str(result.path)},
     )
 

@@ -24,7 +24,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 from twin_core.runlock import home_lock
+from twin_core.settings import Settings
 from twin_core.sim.calendar import default_as_of
+from twin_core.sites import UnknownSite, check_settings_sites
 from twin_core.twin.coverage import default_day_problem
 
 from flows._stages import (
@@ -70,6 +72,13 @@ def _nightly_run_name() -> str:
     return f"nightly-{as_of or 'yesterday'}"
 
 
+def _check_sites(settings: Settings, *, allow_empty: bool) -> None:
+    try:
+        check_settings_sites(settings, allow_empty=allow_empty)
+    except UnknownSite as exc:
+        raise StageFailed(str(exc)) from None
+
+
 @flow(name="nightly", flow_run_name=_nightly_run_name, retries=0)
 def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
     """Ingest, validate, rebuild, report and publish the twin for one plant day.
@@ -91,8 +100,12 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
             wait_s=params.lock_wait_s,
             on_wait=lambda holder: logger.info("waiting for TWIN_HOME: %s holds it", holder),
         ):
+            # Unknown sites are refused before anything runs; a fresh home knows no site
+            # until its first master data is in, so it is checked again before the rebuild.
+            _check_sites(settings, allow_empty=True)
             summary.stages.append(ingest_stage(sites))
             summary.stages.append(validate_stage(sites, as_of))
+            _check_sites(settings, allow_empty=False)
             if params.as_of is None:
                 # A default day past the newest data would be an empty snapshot: refuse.
                 problem = default_day_problem(settings, as_of)
@@ -152,6 +165,7 @@ def backfill(params: BackfillParams) -> list[NightlySummary]:
         wait_s=params.lock_wait_s,
         on_wait=lambda holder: logger.info("waiting for TWIN_HOME: %s holds it", holder),
     ):
+        _check_sites(settings, allow_empty=True)  # each night checks again
         for day in days:
             logger.info("backfill: nightly %s (%d of %d)", day, len(done) + 1, len(days))
             done.append(

@@ -26,6 +26,7 @@ HEADINGS = {
     "input": "Hostile and broken input, all in one batch",
     "damaged": "Damaged and half-written files, all in one batch",
     "concurrency": "Concurrency",
+    "files": "Damaged or foreign files in TWIN_HOME (the warehouse, what sits beside plant.duckdb)",
 }
 
 

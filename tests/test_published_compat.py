@@ -3,14 +3,16 @@
 DuckDB 2 writes storage format v69 by default; DuckDB 1.5 (the newest 1.x CLI and the JDBC
 driver DBeaver ships) reads 64-68 only. Publish writes the format of
 ``settings.published_storage_version``. These tests open the file with the registry's
-``duckdb==1.5.6`` in its own virtual environment (built once, in the pytest cache folder).
+``duckdb==1.5.6`` in its own virtual environment (built once, kept in the temporary folder).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -27,35 +29,35 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
-def old_duckdb_python(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """A Python with duckdb 1.5.6 (and nothing else of this project) installed: kept in
-    pytest's cache folder between runs, or built in a temporary folder without the cache."""
-    name = f"duckdb-{OLD_DUCKDB}-venv"
-    cache = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
-    env = cache.mkdir(name) if cache is not None else tmp_path_factory.mktemp(name)
+def old_duckdb_python() -> Path:
+    """A Python with duckdb 1.5.6 (and nothing else of this project) installed, in its own
+    virtual environment under the temporary folder, keyed on the version: built once and kept
+    between sessions (also under ``-p no:cacheprovider``); a lock keeps two sessions from
+    building it at once."""
+    env = Path(tempfile.gettempdir()) / f"plant-twin-duckdb-{OLD_DUCKDB}-venv"
     python = env / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
-    probe = subprocess.run(
-        [str(python), "-c", "import duckdb; print(duckdb.__version__)"],
-        capture_output=True,
-        text=True,
-    )
-    if probe.stdout.strip() != OLD_DUCKDB or not (env / "bin" / "duckdb").exists():
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                f"duckdb=={OLD_DUCKDB}",
-                f"duckdb-cli=={OLD_DUCKDB}",
-            ],
-            check=True,
+    with (env.parent / f"{env.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+        probe = subprocess.run(
+            [str(python), "-c", "import duckdb; print(duckdb.__version__)"],
+            capture_output=True,
+            text=True,
         )
+        if probe.stdout.strip() != OLD_DUCKDB or not (env / "bin" / "duckdb").exists():
+            subprocess.run(
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    f"duckdb=={OLD_DUCKDB}",
+                    f"duckdb-cli=={OLD_DUCKDB}",
+                ],
+                check=True,
+            )
     return python
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Importing the command modules registers their commands on ``app``.
 from twin_cli import basics as _basics  # noqa: F401  (registration)
+from twin_cli import doctor as _doctor  # noqa: F401
 from twin_cli import generate as _generate  # noqa: F401
 from twin_cli import ingest as _ingest  # noqa: F401
 from twin_cli import publish as _publish  # noqa: F401

@@ -94,7 +94,7 @@ def query(
     assert sql is not None
     import duckdb
 
-    from twin_core.warehouse import connect
+    from twin_core.warehouse import connect, lock_session
 
     s = get_settings()
     if not s.home.exists():
@@ -109,6 +109,9 @@ def query(
         con = connect(s.published_path, read_only=True, settings=s)
     else:
         con = open_pinned(s.published_path, snapshot, s)
+    # The user's SQL reaches the published file only: no other file, no network, no attach,
+    # no extension, and no setting can be changed back (with --snapshot too).
+    lock_session(con)
     try:
         try:
             cur = con.execute(sql)

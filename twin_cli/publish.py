@@ -21,6 +21,13 @@ def publish() -> None:
         f"published snapshot {r.snapshot_id} to {r.path}: {r.tables} tables, {r.rows:,} rows, "
         f"{r.size_bytes / 1e6:.1f} MB in {r.seconds:.2f} s"
     )
+    for path in r.moved_aside:
+        out.print(
+            f"[yellow]moved aside {path.name}: a WAL beside plant.duckdb (a read-write session "
+            "wrote to the published file) would have stopped the new file from opening; "
+            "open plant.duckdb read-only (see the README)[/yellow]",
+            highlight=False,
+        )
 
 
 @app.command()

@@ -31,6 +31,21 @@ def _day(value: str, option: str) -> date:
         raise UsageError(f"{option} takes a date YYYY-MM-DD, not {value!r}") from None
 
 
+def _refuse_unknown_sites(sites: list[str]) -> None:
+    """Refuse unknown sites before Prefect starts (the flow checks again under the home
+    lock); a warehouse busy with another run is left to the flow's check."""
+    from twin_core.sites import UnknownSite, check_settings_sites
+    from twin_core.warehouse import WarehouseError
+
+    settings = get_settings(site_ids=sites) if sites else get_settings()
+    try:
+        check_settings_sites(settings, allow_empty=True)
+    except UnknownSite:
+        raise
+    except WarehouseError:
+        return
+
+
 def _prefect_defaults() -> None:
     """Defaults for Prefect's local ephemeral API, set before Prefect is imported. Its first
     start migrates a new SQLite database, which takes longer than Prefect's 20 s on a busy
@@ -110,6 +125,7 @@ def nightly(
     missing or stale for the day, and without --as-of when the newest data is older than
     yesterday.
     """
+    _refuse_unknown_sites(site)
     _prefect_defaults()
     from flows.nightly import nightly as nightly_flow
     from flows.params import NightlyParams
@@ -138,6 +154,7 @@ def backfill(
     ),
 ) -> None:
     """Run the nightly for each day from --start to --end, in order; stop at the first failure."""
+    _refuse_unknown_sites(site)
     _prefect_defaults()
     from flows.nightly import backfill as backfill_flow
     from flows.params import BackfillParams

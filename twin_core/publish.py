@@ -36,7 +36,13 @@ from twin_core import __version__
 from twin_core.faults import crash_point
 from twin_core.runlock import home_lock
 from twin_core.settings import Settings
-from twin_core.warehouse import apply_views, connect, open_warehouse, quote_ident
+from twin_core.warehouse import (
+    WarehouseError,
+    apply_views,
+    connect,
+    open_warehouse,
+    quote_ident,
+)
 
 # Schemas copied whole (minus EXCLUDED) into the published file.
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("history", "core", "quality", "ingest", "scenario")
@@ -56,9 +62,12 @@ class PublishResult:
     rows: int
     seconds: float
     size_bytes: int
+    # What sat beside plant.duckdb and would have stopped the new file from opening (a WAL an
+    # analyst's read-write session left), renamed to ``<name>.stale-<UTC time>``.
+    moved_aside: tuple[Path, ...] = ()
 
 
-class PublishError(RuntimeError):
+class PublishError(WarehouseError):
     """Publishing failed; the previously published file is untouched."""
 
 
@@ -166,9 +175,47 @@ def remove_stale_builds(final: Path) -> list[Path]:
     return stale
 
 
+def move_aside_stale_wal(final: Path) -> list[Path]:
+    """Rename a WAL beside ``final`` out of the way (kept, not deleted), so the file swapped in
+    next opens: DuckDB replays ``<file>.wal`` on open and refuses a WAL of another file ("WAL
+    does not match database file"), for good. An analyst who opened the published file
+    read-write (the DuckDB CLI's default) and wrote, or whose session was killed, leaves one.
+    Returns the new names. Call it only while holding the home lock."""
+    moved: list[Path] = []
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    wal = final.with_name(final.name + ".wal")
+    if wal.exists() or wal.is_symlink():
+        aside = wal.with_name(f"{wal.name}.stale-{stamp}")
+        os.replace(wal, aside)
+        moved.append(aside)
+    return moved
+
+
+def _check_target(final: Path) -> None:
+    if final.is_dir():
+        raise PublishError(
+            f"{final} is a folder, not a file; move it away (publish writes the file there)"
+        )
+    if not final.parent.is_dir():
+        raise PublishError(f"{final.parent} does not exist; run `twin init` first")
+
+
+def _check_opens(final: Path, settings: Settings) -> None:
+    """The swapped-in file opens read-only and names its publication, or publish fails."""
+    try:
+        con = connect(final, read_only=True, settings=settings)
+    except WarehouseError as exc:
+        raise PublishError(f"the published file does not open after the swap: {exc}") from exc
+    try:
+        con.execute("select count(*) from meta.publish").fetchone()
+    finally:
+        con.close()
+
+
 def _publish(settings: Settings) -> PublishResult:
     started = time.perf_counter()
     final = settings.published_path
+    _check_target(final)
     tmp = final.with_name(f".{final.stem}-{uuid.uuid4().hex[:12]}.building")
     try:
         with open_warehouse(settings) as con:
@@ -194,9 +241,13 @@ def _publish(settings: Settings) -> PublishResult:
             pub.close()
         _fsync(tmp)
         crash_point("publish.before_swap")
+        # First the stale WAL, then the file: a crash between leaves the old file without
+        # its WAL, which opens (on the last checkpoint), never a new file with an old WAL.
+        moved = move_aside_stale_wal(final)
         os.replace(tmp, final)
         _fsync(final.parent)
         crash_point("publish.after_swap")
+        _check_opens(final, settings)
     except BaseException:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
@@ -208,6 +259,7 @@ def _publish(settings: Settings) -> PublishResult:
         rows=rows,
         seconds=time.perf_counter() - started,
         size_bytes=final.stat().st_size,
+        moved_aside=tuple(moved),
     )
 
 

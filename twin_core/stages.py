@@ -138,15 +138,18 @@ def rebuild(settings: Settings, as_of: date, *, allow_partial: bool = False) -> 
     """Build a new twin snapshot for ``as_of`` from the validated core tables.
 
     Without ``allow_partial`` the coverage gate applies: a required source missing or stale
-    for the day raises ``StageFailed`` before anything is written.
+    for the day raises ``StageFailed`` before anything is written. A site the warehouse does
+    not know raises ``UnknownSite`` (``twin_core.sites``), also before anything is written.
     """
     from twin_core.rebuild import rebuild as build
     from twin_core.rebuild import snapshot_rows
+    from twin_core.sites import check_sites
     from twin_core.twin.coverage import CoverageGap, snapshot_degraded
     from twin_core.warehouse import open_warehouse
 
     try:
         with open_warehouse(settings) as con:
+            check_sites(con, settings.site_ids)  # an unknown site: refused, nothing built
             snapshot_id = build(con, settings, as_of, allow_partial=allow_partial)
             rows = snapshot_rows(con, snapshot_id)
     except CoverageGap as exc:

@@ -88,6 +88,67 @@ def append_frame(
     return frame.height
 
 
+class WarehouseDamaged(WarehouseError):
+    """A DuckDB file is damaged (truncated, overwritten, not a database): nothing is written
+    to it; ``twin doctor`` checks the files and ``twin recover`` rebuilds the warehouse."""
+
+
+# What DuckDB says when the bytes of a file are wrong (not a lock, a typo or a full disk).
+_DAMAGED = re.compile(
+    r"not a valid DuckDB database file|Could not read enough bytes|Corrupt database file|"
+    r"computed checksum",
+    re.IGNORECASE,
+)
+
+
+def looks_damaged(exc: BaseException) -> bool:
+    """Whether a DuckDB error means the file's bytes are damaged."""
+    return isinstance(exc, duckdb.Error) and bool(_DAMAGED.search(str(exc)))
+
+
+def damaged_marker(path: Path) -> Path:
+    """The file that records, beside a warehouse, that it was found damaged (and why)."""
+    return path.with_name(path.name + ".damaged")
+
+
+def seen_path(path: Path) -> Path:
+    """The file recording a warehouse's size and modification time as its last writer here
+    left it; a warehouse that differs was changed by something else, so it is read whole."""
+    return path.with_name(path.name + ".seen")
+
+
+def _fingerprint(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino}"
+
+
+def unreadable_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, list[tuple[str, str]]]:
+    """Read every column of every table (so every block, and DuckDB checks each block's
+    checksum as it reads it). Returns the tables read and those that failed, with why."""
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database() and not temporary order by 1, 2"
+    ).fetchall()
+    failed: list[tuple[str, str]] = []
+    for schema, table in tables:
+        name = f"{quote_ident(str(schema))}.{quote_ident(str(table))}"
+        try:
+            # An aggregate of every column's hash reads each column's blocks whole.
+            con.execute(f"select count(*), bit_xor(hash(columns(*))) from {name}").fetchall()
+        except duckdb.Error as exc:
+            text = str(exc).strip()
+            failed.append((f"{schema}.{table}", text.splitlines()[0] if text else repr(exc)))
+    return len(tables), failed
+
+
+def _damaged(target: str, exc: BaseException) -> WarehouseDamaged:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return WarehouseDamaged(
+        f"{target} is damaged ({first}); nothing was written to it. `twin doctor` checks the "
+        "files; `twin recover` rebuilds the warehouse from the landing files (see the README)"
+    )
+
+
 def _config(settings: Settings | None) -> dict[str, str | bool | int | float | list[str]]:
     cfg: dict[str, str | bool | int | float | list[str]] = {}
     if settings is not None:
@@ -112,17 +173,51 @@ def connect(
     target = str(path)
     if read_only and target != ":memory:" and not Path(target).exists():
         raise WarehouseError(f"{target} does not exist yet")
+    if target != ":memory:" and Path(target).is_dir():
+        raise WarehouseError(f"{target} is a folder, not a DuckDB file; move it away")
     try:
         con = duckdb.connect(target, read_only=read_only, config=_config(settings))
-    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+    except duckdb.Error as exc:
+        if looks_damaged(exc):
+            raise _damaged(target, exc) from exc
         if "lock" in str(exc).lower() or "different configuration" in str(exc):
             raise WarehouseError(
                 f"{target} is locked by another process (a nightly run or a writer is using it); "
                 "try again when it finishes"
             ) from exc
+        if "WAL" in str(exc):
+            raise WarehouseError(
+                f"cannot open {target}: its write-ahead log {target}.wal does not fit the file "
+                "(a read-write session wrote to an earlier file of this name). For plant.duckdb "
+                "the next `twin publish` moves it aside; open plant.duckdb read-only. "
+                f"({str(exc).splitlines()[0]})"
+            ) from exc
+        raise WarehouseError(f"cannot open {target}: {exc}") from exc
+    except OSError as exc:
         raise WarehouseError(f"cannot open {target}: {exc}") from exc
     # Timestamps are stored as naive UTC; make DuckDB's own clock functions agree.
     con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+# Settings that make a DuckDB session read only what it already has open: no file, network
+# or extension access (read_csv, copy ... to, attach, export, install, load, http URLs), and
+# no way to change any setting afterwards (``set``/``reset``/``pragma`` are refused).
+_LOCKED_SESSION: tuple[str, ...] = (
+    "set autoinstall_known_extensions = false",
+    "set autoload_known_extensions = false",
+    "set allow_community_extensions = false",
+    "set enable_external_access = false",
+    "set lock_configuration = true",
+)
+
+
+def lock_session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Lock a query session down: from now on it reaches only the databases it has attached
+    (read-only ones stay read-only), never a file, the network or an extension, and its
+    configuration cannot be changed. Used by ``twin query`` on the published file."""
+    for statement in _LOCKED_SESSION:
+        con.execute(statement)
     return con
 
 
@@ -130,16 +225,63 @@ def connect(
 def open_warehouse(
     settings: Settings, *, read_only: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The working warehouse of ``settings.home``, schema applied (unless read-only)."""
+    """The working warehouse of ``settings.home``, schema applied (unless read-only).
+
+    A damaged file (DuckDB finds wrong bytes at open or in any statement run inside the
+    ``with``) becomes ``WarehouseDamaged``, and a marker file beside it makes every later
+    write open refuse, until ``twin recover`` has rebuilt it."""
+    path = settings.warehouse_path
     if not settings.home.exists() and not read_only:
         raise WarehouseError(f"TWIN_HOME {settings.home} does not exist; run `twin init` first")
-    con = connect(settings.warehouse_path, read_only=read_only, settings=settings)
+    marker = damaged_marker(path)
+    if not read_only and marker.exists():
+        reason = marker.read_text(encoding="utf-8", errors="replace").strip()
+        raise WarehouseDamaged(
+            f"{path} was found damaged ({reason}); nothing is written to it until "
+            "`twin recover` has rebuilt it (`twin doctor` checks the files)"
+        )
+    # Changed since this code last wrote it (by another program, a disk fault, a crash)?
+    touched = (
+        not read_only
+        and path.is_file()
+        and (
+            not seen_path(path).exists()
+            or seen_path(path).read_text(encoding="utf-8").strip() != _fingerprint(path)
+        )
+    )
     try:
+        con = connect(path, read_only=read_only, settings=settings)
+    except WarehouseDamaged as exc:
+        _mark_damaged(marker, exc.__cause__ or exc)
+        raise
+    try:
+        if touched:
+            # Before writing anything: read it whole, so garbage inside is found now.
+            _, failed = unreadable_tables(con)
+            if failed:
+                table, why = failed[0]
+                _mark_damaged(marker, RuntimeError(f"{table}: {why}"))
+                raise _damaged(
+                    str(path), RuntimeError(f"{len(failed)} table(s) unreadable: {table}: {why}")
+                )
         if not read_only:
             apply_schema(con)
         yield con
+    except duckdb.Error as exc:
+        if looks_damaged(exc):
+            _mark_damaged(marker, exc)
+            raise _damaged(str(path), exc) from exc
+        raise
     finally:
         con.close()
+        if not read_only and path.is_file() and not marker.exists():
+            seen_path(path).write_text(_fingerprint(path) + "\n", encoding="utf-8")
+
+
+def _mark_damaged(marker: Path, exc: BaseException) -> None:
+    if marker.parent.is_dir():
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        marker.write_text(first + "\n", encoding="utf-8")
 
 
 @dataclass(frozen=True)

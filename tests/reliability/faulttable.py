@@ -19,7 +19,7 @@ DEFAULT = REPO / "bench-out" / "reliability.json"
 
 # Sections of the table, in the order the README shows them (scripts/reliability_table.py has
 # a heading for each; a kind it does not know is shown after these under its own name).
-KINDS = ("crash", "kill", "input", "damaged", "concurrency")
+KINDS = ("crash", "kill", "input", "damaged", "files", "concurrency")
 
 
 @dataclass(frozen=True)
