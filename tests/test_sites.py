@@ -85,7 +85,7 @@ def test_a_warehouse_without_sites_refuses_unless_told_to_wait(settings: Setting
 
 def test_twin_rebuild_refuses_an_unknown_site_and_builds_nothing(tiny: Settings) -> None:
     result = runner.invoke(app, ["rebuild", "--as-of", AS_OF.isoformat(), "--site", "NOPE"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert "unknown site 'NOPE'; the warehouse knows S1, S2" in " ".join(result.output.split())
     assert _snapshots(tiny) == 0
 
@@ -102,7 +102,7 @@ def test_nightly_and_backfill_refuse_an_unknown_site_before_anything_runs(
     tiny: Settings, args: list[str]
 ) -> None:
     result = runner.invoke(app, args)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert "unknown site 'NOPE'; the warehouse knows S1, S2" in " ".join(result.output.split())
     assert _batches(tiny) == 0 and _snapshots(tiny) == 0
     assert not tiny.published_path.exists()
@@ -113,7 +113,7 @@ def test_twin_site_ids_in_the_environment_are_checked_too(
 ) -> None:
     monkeypatch.setenv("TWIN_SITE_IDS", '["NOPE"]')
     result = runner.invoke(app, ["nightly", "--as-of", "2026-01-05"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert "unknown site 'NOPE'" in result.output
     assert not tiny.published_path.exists()
 

@@ -7,11 +7,7 @@ import typer
 from rich.markup import escape
 
 from twin_cli._app import UserError, app, friendly, out
-from twin_core.doctor import check_home
-from twin_core.doctor import recover as recover_warehouse
-from twin_core.runlock import LockBusy
 from twin_core.settings import get_settings
-from twin_core.warehouse import damaged_marker
 
 _STYLE = {"ok": "green", "warning": "yellow", "error": "red"}
 
@@ -22,6 +18,8 @@ def doctor() -> None:
     """Check the warehouse (every block of every table), the published file and what sits
     beside them. Writes nothing. Exit code 1 when something is damaged."""
     settings = get_settings()
+    from twin_core.doctor import check_home
+
     report = check_home(settings)
     for f in report.findings:
         style = _STYLE[f.level]
@@ -46,6 +44,9 @@ def recover(
     and validate every landing file, and account for every file the old manifest lists."""
     settings = get_settings()
     if not yes:
+        from twin_core.doctor import check_home
+        from twin_core.warehouse import damaged_marker
+
         report = check_home(settings)
         marked = damaged_marker(settings.warehouse_path).exists()
         if not report.warehouse_damaged and not marked and settings.warehouse_path.exists():
@@ -53,10 +54,9 @@ def recover(
                 "the warehouse reads back whole (`twin doctor`); nothing to recover. "
                 "`twin recover --yes` rebuilds it anyway"
             )
-    try:
-        r = recover_warehouse(settings, lock_wait_s=wait)
-    except LockBusy as exc:
-        raise UserError(str(exc)) from None
+    from twin_core.doctor import recover as recover_warehouse
+
+    r = recover_warehouse(settings, lock_wait_s=wait)  # LockBusy: exit 4 (``friendly``)
     if r.moved_to is not None:
         out.print(f"moved the old warehouse aside to {r.moved_to}", highlight=False)
     out.print(

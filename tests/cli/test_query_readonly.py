@@ -74,7 +74,7 @@ def test_query_refuses_everything_beyond_the_published_file(
     statement = sql.format(home=home, secret=tmp_path / "secret.txt")
     args = ["query", statement] + (["--snapshot", snapshot] if snapshot else [])
     result = runner.invoke(app, args)
-    assert result.exit_code == 2, (case, result.output)
+    assert result.exit_code == 3, (case, result.output)
     said = " ".join(result.output.split())  # the console wraps long lines
     assert said.startswith("error: query failed:"), (case, said)
     assert says in said, (case, said)

@@ -175,10 +175,10 @@ def test_a_folder_named_plant_duckdb_is_refused_and_left_alone(
     with pytest.raises(PublishError, match="is a folder"):
         publish(settings)
     cli = runner.invoke(app, ["publish"])
-    assert cli.exit_code == 2
+    assert cli.exit_code == 3
     assert "is a folder" in cli.output and "Traceback" not in cli.output
     query = runner.invoke(app, ["query", "select 1"])
-    assert query.exit_code == 2
+    assert query.exit_code == 3
     assert "is a folder" in query.output and "Traceback" not in query.output
     assert (settings.published_path / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert sorted(p.name for p in settings.home.iterdir() if ".building" in p.name) == []
@@ -186,7 +186,7 @@ def test_a_folder_named_plant_duckdb_is_refused_and_left_alone(
         Fault(
             "files",
             "plant.duckdb is a folder",
-            "publish and `twin query` refuse with one line (exit 2): "
+            "publish and `twin query` refuse with one line (exit 3): "
             + " ".join(cli.output.split())[7:].replace(str(settings.home), "<TWIN_HOME>")
             + "; the folder is left as it was",
             0,

@@ -3,7 +3,7 @@
 
 Table-driven over the kinds of damage the independent trial used (a file cut short, garbage
 written inside a data block, a header overwritten). For each: `twin ingest` refuses with one
-line (exit 2, no traceback) and leaves the file's bytes as they were; `twin doctor` exits 1
+line (exit 3, no traceback) and leaves the file's bytes as they were; `twin doctor` exits 1
 naming the warehouse; `twin recover` moves it aside (kept byte for byte) and rebuilds it from
 landing; afterwards `twin doctor` is clean and every core table holds the rows it held before
 the damage (rows lost = the difference, 0).
@@ -128,17 +128,17 @@ def test_a_damaged_warehouse_is_refused_checked_and_recovered(
     damage(warehouse)
     damaged = _digest(warehouse)
 
-    # Refused at open: one line, exit 2, nothing written.
+    # Refused at open: one line, exit 3, nothing written.
     ingest = runner.invoke(app, ["ingest"])
     said = " ".join(ingest.output.split())
-    assert ingest.exit_code == 2, said
+    assert ingest.exit_code == 3, said
     assert "is damaged" in said and "twin recover" in said and "Traceback" not in said
     assert _digest(warehouse) == damaged
     assert damaged_marker(warehouse).exists()
     reason = damaged_marker(warehouse).read_text(encoding="utf-8").strip()
     reason = reason.replace(str(home), "<TWIN_HOME>")
     again = runner.invoke(app, ["validate", "--as-of", DAY.isoformat()])
-    assert again.exit_code == 2 and "damaged" in again.output
+    assert again.exit_code == 3 and "damaged" in again.output
     assert _digest(warehouse) == damaged
 
     doctor = runner.invoke(app, ["doctor"])
@@ -162,7 +162,7 @@ def test_a_damaged_warehouse_is_refused_checked_and_recovered(
         Fault(
             "files",
             fault,
-            f"refused at open (exit 2, nothing written): {reason[:90]}; `twin doctor` exit 1; "
+            f"refused at open (exit 3, nothing written): {reason[:90]}; `twin doctor` exit 1; "
             f"`twin recover` rebuilt it from landing, core rows equal ({sum(after.values()):,})",
             sum(before.values()) - sum(after.values()),
         )
@@ -174,7 +174,7 @@ def test_doctor_on_a_whole_warehouse_is_clean_and_recover_needs_yes(home: Path) 
     assert doctor.exit_code == 0, doctor.output
     assert "ok      warehouse.duckdb: all" in doctor.output
     refused = runner.invoke(app, ["recover"])
-    assert refused.exit_code == 2
+    assert refused.exit_code == 3
     assert "nothing to recover" in " ".join(refused.output.split())
 
 
@@ -183,7 +183,7 @@ def test_a_marker_without_damage_still_refuses_writes_until_recover(home: Path) 
     read happens to succeed; doctor says so (a warning)."""
     damaged_marker(home / "warehouse.duckdb").write_text("seen in a test\n", encoding="utf-8")
     ingest = runner.invoke(app, ["ingest"])
-    assert ingest.exit_code == 2
+    assert ingest.exit_code == 3
     assert "seen in a test" in ingest.output
     doctor = runner.invoke(app, ["doctor"])
     assert "warning warehouse.duckdb" in doctor.output and "seen in a test" in doctor.output
