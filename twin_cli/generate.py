@@ -91,7 +91,7 @@ def generate(
             faults=cast(Faults, faults),
         )
     except ValidationError as exc:
-        raise UserError("; ".join(str(e["msg"]) for e in exc.errors())) from None
+        raise UsageError("; ".join(str(e["msg"]) for e in exc.errors())) from None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

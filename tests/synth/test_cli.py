@@ -29,7 +29,8 @@ def test_generate_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     runner.invoke(app, args)
     refused = runner.invoke(app, args)
     forced = runner.invoke(app, [*args, "--force"])
-    assert (refused.exit_code, "--force" in refused.output, forced.exit_code) == (2, True, 0)
+    # Existing files: bad input for this folder (exit 3 under issue 25's codes).
+    assert (refused.exit_code, "--force" in refused.output, forced.exit_code) == (3, True, 0)
 
 
 def test_short_runs_are_clean(tmp_path: Path) -> None:
