@@ -23,7 +23,7 @@ from prefect import get_client
 from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
-TWIN_FLOWS: tuple[str, ...] = ("nightly", "backfill", "scenario", "ingest")
+TWIN_FLOWS: tuple[str, ...] = ("nightly", "backfill", "scenario", "ingest", "quality-watch")
 
 
 def closed_schema(schema: dict[str, Any] | None) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from flows._stages import (
     validate_stage,
 )
 from flows.params import BackfillParams, NightlyParams
+from flows.quality_watch import reconcile_task
 
 __all__ = ["NightlySummary", "backfill", "default_as_of", "nightly"]
 
@@ -116,6 +117,9 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
                     + "\n".join(f"- {r}" for r in summary.degraded)
                     + "\n"
                 )
+            if summary.snapshot_id is not None:
+                # The hourly watch's open alerts: confirmed or cleared by the new snapshot.
+                logger.info("quality watch alerts: %s", reconcile_task(sites, summary.snapshot_id))
             if rebuilt.status == "skipped":
                 # No snapshot was built, so there is nothing to report on for this day.
                 summary.stages.append(

@@ -67,6 +67,7 @@ CORE_QUERIES = (
     "quarantine_samples",
     "validation_latest",
     "ingest_files",
+    "watch_open_alerts",
 )
 
 

@@ -5,7 +5,7 @@ Grain: one row per finding, identified by ``alert_key``:
 
 | kind | key | one finding is |
 |---|---|---|
-| spc | ``spc:<product>:<characteristic>:<lot>`` | a lot a run rule fired on (the rules listed) |
+| spc | ``spc:<product>:<characteristic>:<lot>`` | a lot whose run-rule firing is corroborated (``WatchRules``) |
 | drift | ``drift:<machine>:<metric>:<up/down>`` | a machine metric drifting one way |
 | sensor | ``sensor:<sensor>:<status>:<since>`` | one sensor fault (stuck, dropout, out of range) |
 
@@ -15,8 +15,16 @@ Columns of every function's output: ALERT_SCHEMA.
 from __future__ import annotations
 
 import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ALERT_SCHEMA", "drift_findings", "sensor_findings", "spc_findings"]
+__all__ = [
+    "ALERT_SCHEMA",
+    "WatchRules",
+    "corroborated",
+    "drift_findings",
+    "sensor_findings",
+    "spc_findings",
+]
 
 ALERT_SCHEMA: dict[str, pl.DataType] = {
     "alert_key": pl.String(),
@@ -49,20 +57,92 @@ def _shape(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def spc_findings(
-    violations: pl.LazyFrame, new_lots: pl.LazyFrame, lot_machines: pl.LazyFrame
+class WatchRules(BaseModel):
+    """When a control-chart firing is a hold: the watch holds a lot within the hour, so an
+    isolated firing (Western Electric's four rules give one about every 90 in-control
+    points) is not enough; the signal must be corroborated on the series' recent lots."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_lots: int = Field(
+        default=5, ge=1, description="Recent lots of the series (this one included) looked at."
+    )
+    min_lots: int = Field(
+        default=3, ge=1, description="Lots among them a rule fired on, this one included."
+    )
+    min_rules: int = Field(
+        default=2,
+        ge=1,
+        description="Different rules among those firings, on charts checked with more than "
+        "one rule (variables location charts); dispersion and attribute charts have rule 1.",
+    )
+
+
+LOCATION_CHARTS = ("X", "Xbar", "p", "np", "c", "u")
+MULTI_RULE_CHARTS = ("X", "Xbar")
+
+
+def corroborated(
+    violations: pl.LazyFrame, positions: pl.LazyFrame, rules: WatchRules
 ) -> pl.LazyFrame:
-    """One finding per (product, characteristic, lot) of ``new_lots`` that a rule fired on
-    outside the baseline. ``violations``: ``twin_core.sim.spc.violations`` output;
-    ``new_lots``: lot_id; ``lot_machines``: product_id, characteristic, lot_id, machine_id."""
-    fired = (
+    """The firings of ``violations`` on lots whose signal is corroborated (``WatchRules``):
+    columns product_id, characteristic, lot_id, ts, chart, rules (the window's rules).
+    ``positions``: product_id, characteristic, lot_id, position (the series' lot order)."""
+    keys = ["product_id", "characteristic"]
+    flagged = (
         violations.filter(~pl.col("in_baseline").fill_null(False))
-        .join(new_lots.select("lot_id").unique(), on="lot_id", how="semi")
+        .join(positions.select(*keys, "lot_id", "position").unique(), on=[*keys, "lot_id"])
+        .with_columns(
+            family=pl.when(pl.col("chart").is_in(LOCATION_CHARTS))
+            .then(pl.lit("location"))
+            .otherwise(pl.lit("dispersion")),
+            multi=pl.col("chart").is_in(MULTI_RULE_CHARTS),
+        )
+        .group_by(*keys, "family", "lot_id", "position")
+        .agg(
+            ts=pl.col("ts").min(),
+            chart=pl.col("chart").first(),
+            multi=pl.col("multi").any(),
+            lot_rules=pl.col("rule").unique(),
+        )
+    )
+    window = flagged.select(*keys, "family", w_position="position", w_rules="lot_rules")
+    pairs = flagged.join(window, on=[*keys, "family"]).filter(
+        (pl.col("w_position") <= pl.col("position"))
+        & (pl.col("w_position") > pl.col("position") - rules.window_lots)
+    )
+    per_lot = pairs.group_by(*keys, "family", "lot_id", "position").agg(
+        ts=pl.col("ts").first(),
+        chart=pl.col("chart").first(),
+        multi=pl.col("multi").first(),
+        lots=pl.len(),
+        rules=pl.col("w_rules").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
+    )
+    enough_rules = ~pl.col("multi") | (pl.col("rules").list.len() >= rules.min_rules)
+    return per_lot.filter((pl.col("lots") >= rules.min_lots) & enough_rules).select(
+        *keys, "lot_id", "ts", "chart", "rules", "lots"
+    )
+
+
+def spc_findings(
+    firings: pl.LazyFrame,
+    new_lots: pl.LazyFrame,
+    lot_machines: pl.LazyFrame,
+    rules: WatchRules,
+) -> pl.LazyFrame:
+    """One finding per (product, characteristic, lot) of ``new_lots`` (lot_id) whose firing is
+    corroborated. ``firings``: ``corroborated`` output; ``lot_machines``: product_id,
+    characteristic, lot_id, machine_id."""
+    fired = (
+        firings.join(new_lots.select("lot_id").unique(), on="lot_id", how="semi")
         .group_by("product_id", "characteristic", "lot_id")
         .agg(
-            rules=pl.col("rule").unique().sort(),
-            charts=pl.format("{} {}", pl.col("chart"), pl.col("rule")).unique().sort(),
-            value=pl.col("value").first(),
+            rules=pl.col("rules")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique()
+            .sort(),
+            charts=pl.col("chart").unique().sort(),
+            lots=pl.col("lots").max(),
             data_ts=pl.col("ts").min(),
         )
         .join(lot_machines, on=["product_id", "characteristic", "lot_id"], how="left")
@@ -73,13 +153,16 @@ def spc_findings(
             alert_key=pl.format("spc:{}:{}:{}", "product_id", "characteristic", "lot_id"),
             rule=pl.col("rules").list.join(","),
             evidence=pl.format(
-                "lot {} of {} {}: {} against the current snapshot's control limits "
-                "(first measured {})",
+                "lot {} of {} {} (first measured {}): {} on the {} chart, against the current "
+                "snapshot's control limits; {} of the series' last {} lots fired",
                 "lot_id",
                 "product_id",
                 "characteristic",
-                pl.col("charts").list.join(", "),
                 _ts(pl.col("data_ts")),
+                pl.col("rules").list.join(", "),
+                pl.col("charts").list.join("/"),
+                "lots",
+                pl.lit(rules.window_lots),
             ),
         )
     ).sort("alert_key")

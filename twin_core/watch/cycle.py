@@ -33,6 +33,8 @@ from twin_core.sim.sensor_faults import sensor_status
 from twin_core.sim.sensor_hours import HealthParams, prepare_hours
 from twin_core.sim.watch_alerts import (
     ALERT_SCHEMA,
+    WatchRules,
+    corroborated,
     drift_findings,
     sensor_findings,
     spc_findings,
@@ -44,6 +46,7 @@ from twin_core.warehouse import fetch_polars
 __all__ = ["WatchCycle", "watch_cycle"]
 
 HEALTH = HealthParams()
+RULES = WatchRules()
 VARIABLE_CHARTS = ("I-MR", "Xbar-R", "Xbar-S")
 HOUR = timedelta(hours=1)
 
@@ -161,11 +164,10 @@ def _spc(
         var_limits = limits.filter(pl.col("chart").is_in(VARIABLE_CHARTS))
         points = spc.chart_points(groups, var_limits, baseline)
         viol = spc.violations(points, settings.spc_rules)
+        firings = corroborated(viol, groups, RULES)
         frames.append(
             spc_findings(
-                viol,
-                new_lots.lazy(),
-                quality_holds.lot_machines(inspections.lazy()),
+                firings, new_lots.lazy(), quality_holds.lot_machines(inspections.lazy()), RULES
             )
         )
     if new_defect_lots.height:
@@ -187,7 +189,7 @@ def _spc(
         aviol = spc.violations(apoints, settings.spc_rules)
         frames.append(
             spc_findings(
-                aviol,
+                corroborated(aviol, agroups, RULES),
                 new_defect_lots.lazy(),
                 pl.LazyFrame(
                     schema={
@@ -197,6 +199,7 @@ def _spc(
                         "machine_id": pl.String,
                     }
                 ),
+                RULES,
             )
         )
     found = pl.concat(frames) if frames else pl.LazyFrame(schema=ALERT_SCHEMA)
