@@ -62,9 +62,11 @@ def replay(
     warmup_days: int = 3,
     days: int | None = None,
     nightly_each_day: bool = True,
+    warm: bool = False,
     progress: Callable[[ReplayHour], None] | None = None,
 ) -> ReplayResult:
-    """Replay the plant in ``plant_root`` into ``settings.landing_dir`` (see the module doc)."""
+    """Replay the plant in ``plant_root`` into ``settings.landing_dir`` (see the module doc).
+    ``warm``: the first ``warmup_days`` are in TWIN_HOME already (landed, rebuilt, published)."""
     plant = plan_replay(plant_root)
     if warmup_days < 1 or warmup_days >= len(plant.days):
         raise ValueError(
@@ -73,11 +75,12 @@ def replay(
     for d in (settings.landing_dir, settings.reports_dir, settings.validation_dir):
         d.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    for day in plant.days[:warmup_days]:
-        for hour in range(24):
-            hour_files(plant, settings.landing_dir, day, hour)
-    nightly(settings, plant.days[warmup_days - 1])
-    publish(settings)
+    if not warm:
+        for day in plant.days[:warmup_days]:
+            for hour in range(24):
+                hour_files(plant, settings.landing_dir, day, hour)
+        nightly(settings, plant.days[warmup_days - 1])
+        publish(settings)
     warmup = time.perf_counter() - started
     replayed = plant.days[warmup_days:]
     if days is not None:
