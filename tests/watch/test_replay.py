@@ -26,6 +26,7 @@ from twin_core.watch.measure import QUALITY_FAULTS, Measurement, measure
 pytestmark = pytest.mark.slow
 
 REPLAY_DAYS = 2
+CLEAN_DAYS = 1
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +162,8 @@ def test_open_alerts_are_in_the_published_file(
 
 def test_no_alert_on_the_fault_free_plant(clean_plant: Plant, tmp_path: Path) -> None:
     settings = clean_plant.home(tmp_path)
-    result = replay(settings, clean_plant.root, days=REPLAY_DAYS, warm=True)
+    result = replay(settings, clean_plant.root, days=CLEAN_DAYS, warm=True)
     m = measure(settings, clean_plant.root, result)
     assert m.faults == []
     assert result.alerts == [], [a["alert_key"] for a in result.alerts]
-    assert len(result.hours) == 24 * REPLAY_DAYS
+    assert len(result.hours) == 24 * CLEAN_DAYS
