@@ -158,8 +158,9 @@ def test_the_automation_posts_the_hold_to_a_webhook(
             actions=[
                 CallWebhook(
                     block_document_id=block_id,
+                    # The README's payload.
                     payload='{"alert": "{{ event.resource.name }}", '
-                    '"kind": "{{ event.resource[\'twin.kind\'] }}"}',
+                    '"evidence": {{ event.payload.evidence | tojson }}}',
                 )
             ],
         ).create()
@@ -170,7 +171,10 @@ def test_the_automation_posts_the_hold_to_a_webhook(
     while time.monotonic() < deadline and not bodies:
         time.sleep(0.5)
     posted = [json.loads(b) for b in bodies]
-    assert any(p["alert"].startswith(expected) and p["kind"] == "sensor" for p in posted), posted
+    assert any(
+        p["alert"].startswith(expected) and "outside the valid range" in p["evidence"]
+        for p in posted
+    ), posted
 
 
 def test_the_watch_and_an_analyst_run_at_the_same_time(
