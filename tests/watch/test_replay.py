@@ -49,6 +49,7 @@ def test_every_injected_quality_fault_is_alerted_within_one_cycle(
     _, _, m = labelled_replay
     quality = [f for f in m.faults if f.kind in QUALITY_FAULTS]
     assert sorted(f.kind for f in quality) == sorted(QUALITY_FAULTS)
+    assert m.unexplained == []
     for f in quality:
         assert f.first_detectable is not None, f
         assert f.alert_key is not None, f

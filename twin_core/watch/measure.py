@@ -14,8 +14,9 @@ drifting sensor) and sensor fault (``stuck_sensor``, ``sensor_dropout``):
   data to the alert's cycle (0: the cycle that judged that hour alerted it; the target is at
   most 1 for every quality fault).
 
-Alerts naming no injected fault's entities are ``unexplained`` (the target on a fault-free
-plant: no alerts at all).
+Alerts naming no injected fault's entities (nor the sensor of a dirty reading the ground
+truth lists) are ``unexplained`` (the target on a fault-free plant: no alerts at all). A fault
+whose first detectable data comes after the replayed hours is listed in ``after_replay``.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class Measurement:
     cycle_seconds_mean: float = 0.0
     cycle_seconds_max: float = 0.0
 
+    after_replay: list[str] = field(default_factory=list)
+
     def lines(self) -> list[str]:
         out = [
             f"{self.hours} hour(s) replayed, {self.alerts} alert(s); watch cycle "
@@ -78,6 +81,8 @@ class Measurement:
                 f"{f.kind} ({ents}): first detectable {f.first_detectable}, alert "
                 f"{f.alert_key} at {f.alerted_at}: {cyc}"
             )
+        if self.after_replay:
+            out.append("faults after the replayed hours: " + ", ".join(self.after_replay))
         out.append(
             f"unexplained alerts: {len(self.unexplained)}"
             + (f" ({', '.join(self.unexplained)})" if self.unexplained else "")
@@ -132,6 +137,12 @@ def measure(settings: Settings, plant_root: Path, result: ReplayResult) -> Measu
         cycle_seconds_max=max(result.cycle_seconds, default=0.0),
     )
     explained: set[str] = set()
+    last = result.hours[-1] if result.hours else None
+    replay_end = (
+        datetime.combine(last.day, datetime.min.time()) + timedelta(hours=last.hour + 1)
+        if last
+        else datetime.min
+    )
     with open_warehouse(settings) as con:
         for fault in truth.faults:
             if fault.kind not in QUALITY_FAULTS + SENSOR_FAULTS:
@@ -166,6 +177,9 @@ def measure(settings: Settings, plant_root: Path, result: ReplayResult) -> Measu
                 )
                 first = fault.start + wait
                 match = (pl.col("sensor_id") == e["sensor_id"]) & (pl.col("rule") == status)
+            if first is not None and first >= replay_end:
+                m.after_replay.append(f"{fault.kind} ({first})")
+                continue
             hit = (
                 alerts.filter(match & (pl.col("data_ts") >= fault.start - timedelta(hours=12)))
                 .sort("first_seen")
@@ -180,10 +194,22 @@ def measure(settings: Settings, plant_root: Path, result: ReplayResult) -> Measu
                 if first is not None:
                     cycles = (at - _hour_end(first)) / HOUR
             m.faults.append(FaultLatency(fault.kind, dict(e), fault.start, first, key, at, cycles))
-        # An alert is explained when it names an entity of any injected fault.
+        # An alert is explained when it names an entity of any injected fault (a dirty row's
+        # sensor too: an out-of-range reading is "quarantined or flagged").
         for a in result.alerts:
             for fault in truth.faults:
-                e = fault.entities
+                e = dict(fault.entities)
+                rows = fault.details.get("rows") or []
+                dirty = {
+                    str(r["key"]["sensor_id"])
+                    for r in rows
+                    if isinstance(r, dict)
+                    and isinstance(r.get("key"), dict)
+                    and "sensor_id" in r["key"]
+                }
+                if a.get("sensor_id") and a.get("sensor_id") in dirty:
+                    explained.add(str(a["alert_key"]))
+                    break
                 if any(a.get(k) and e.get(k) == a.get(k) for k in ("sensor_id", "machine_id")) or (
                     a.get("product_id") == e.get("product_id") is not None
                     and a.get("characteristic") == e.get("characteristic")
