@@ -27,6 +27,7 @@ def watch(
 ) -> None:
     """Run one quality-watch cycle: ingest and validate what landed, judge it with the current
     snapshot's limits and rules, drift and sensor checks; print the new alerts."""
+    from twin_core.ingest import IngestError
     from twin_core.runlock import LockBusy
 
     try:
@@ -44,7 +45,7 @@ def watch(
         from twin_core.watch import run_watch
 
         result = run_watch(get_settings(), publish=publish)
-    except LockBusy as exc:
+    except (LockBusy, IngestError) as exc:
         raise UserError(str(exc)) from None
     out.print(result.summary(), highlight=False)
     for a in result.alerts:
