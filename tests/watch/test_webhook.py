@@ -134,6 +134,7 @@ def test_the_automation_posts_the_hold_to_a_webhook(
     from prefect.blocks.webhook import Webhook
     from prefect.events.actions import CallWebhook
     from prefect.events.schemas.automations import EventTrigger, Posture
+    from prefect.logging.handlers import APILogHandler
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.quality_watch import HOLD_EVENT, WatchParams, quality_watch
@@ -165,6 +166,8 @@ def test_the_automation_posts_the_hold_to_a_webhook(
             ],
         ).create()
         done = quality_watch(WatchParams())
+        # Send the run's logs while the server is up (not at exit, after it has stopped).
+        APILogHandler.flush()
     expected = "sensor:L1-M1-TEMP:out_of_range:"
     assert any(k.startswith(expected) for k in done["alerts"]), done
     deadline = time.monotonic() + 120
