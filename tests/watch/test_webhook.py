@@ -167,7 +167,7 @@ def test_the_automation_posts_the_hold_to_a_webhook(
         ).create()
         done = quality_watch(WatchParams())
         # Send the run's logs while the server is up (not at exit, after it has stopped).
-        APILogHandler.flush()
+        APILogHandler().flush()
     expected = "sensor:L1-M1-TEMP:out_of_range:"
     assert any(k.startswith(expected) for k in done["alerts"]), done
     deadline = time.monotonic() + 120
