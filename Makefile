@@ -56,6 +56,7 @@ lint: $(BIN)/twin ## ruff and mypy (strict on twin_core, flows and twin_cli)
 .PHONY: bench
 bench: $(BIN)/twin ## Benchmark the nightly at bench scale vs its floors (bench-out/nightly.{json,md}; long)
 	$(BIN)/python bench/nightly_bench.py $(BENCH_ARGS)
+	$(BIN)/python bench/watch_bench.py --json bench-out/watch.json
 
 .PHONY: screenshots
 screenshots: $(BIN)/twin ## Regenerate the README's report screenshots (docs/report-*.png) from a fresh demo plant

@@ -31,6 +31,7 @@ TWIN_FLOWS: tuple[str, ...] = (
     "validate",
     "rebuild",
     "report",
+    "quality-watch",
 )
 
 

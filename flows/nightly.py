@@ -42,6 +42,7 @@ from flows._stages import (
     validate_stage,
 )
 from flows.params import BackfillParams, NightlyParams
+from flows.quality_watch import reconcile_task
 
 __all__ = ["NightlySummary", "backfill", "default_as_of", "nightly"]
 
@@ -125,6 +126,9 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
                     + "\n".join(f"- {r}" for r in summary.degraded)
                     + "\n"
                 )
+            if summary.snapshot_id is not None:
+                # The hourly watch's open alerts: confirmed or cleared by the new snapshot.
+                logger.info("quality watch alerts: %s", reconcile_task(sites, summary.snapshot_id))
             summary.stages.append(report_stage(sites, as_of, summary.snapshot_id))
             published = publish_stage(sites)
             summary.stages.append(published)

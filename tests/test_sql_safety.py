@@ -63,6 +63,10 @@ ALLOWED: dict[str, set[str]] = {
     # core.<contract name> and its time column, quoted; pairs: a temp table named by the module;
     # in_span: a fixed range predicate on t whose bounds are parameters.
     "twin_core/validation/promote_in_place.py": {"excl", "table", "core", "t", "pairs", "in_span"},
+    # covered / found: the module's fixed predicates (a dict literal and a literal); t: one of
+    # WATCH_TABLES, quoted; values
+    # (snapshot, kind, cut) are parameters.
+    "twin_core/watch/alerts.py": {"covered", "found", "t"},
     # key: the contract's key columns, quoted; FAILING: the module's temp table name; counts:
     # count(*) filter over its numbered boolean columns.
     "twin_core/validation/quarantine.py": {"key", "FAILING", "counts"},

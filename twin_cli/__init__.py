@@ -16,6 +16,7 @@ from twin_cli import rebuild as _rebuild  # noqa: F401
 from twin_cli import report as _report  # noqa: F401
 from twin_cli import run as _run  # noqa: F401
 from twin_cli import validate as _validate  # noqa: F401
+from twin_cli import watch as _watch  # noqa: F401
 from twin_cli._app import app, main
 
 __all__ = ["app", "main"]

@@ -32,6 +32,9 @@ VIEW_NAME_OVERRIDES = {
     "history.instructions": "report.instructions",
     "history.instruction_history": "report.instruction_history",
 }
+# History tables that are not per snapshot (the hourly quality watch's): shown under their own
+# name; twin.quality_alerts is a view of every alert, not of the latest snapshot.
+NOT_PER_SNAPSHOT = frozenset({"quality_alerts", "watch_runs", "watch_batches"})
 
 
 @dataclass
@@ -110,6 +113,8 @@ def render_markdown(schema_dir: Path = SCHEMA_DIR) -> str:
         if d.schema == "history" and d.name == "snapshots":
             name = "twin.snapshots"
         where = f"history.{d.name}" if d.schema == "history" else ""
+        if d.schema == "history" and d.name in NOT_PER_SNAPSHOT:
+            name, where = f"history.{d.name}", ""
         head = f"#### `{name}`" + (f" (all snapshots: `{where}`)" if where else "")
         parts.append(head)
         if d.description:

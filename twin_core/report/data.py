@@ -75,6 +75,7 @@ CORE_QUERIES = (
     "quarantine_samples",
     "validation_latest",
     "ingest_files",
+    "watch_open_alerts",
 )
 
 

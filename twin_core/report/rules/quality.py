@@ -539,6 +539,52 @@ def _tighten_items(data: ReportData, covered: set[str]) -> list[Instruction]:
     return items
 
 
+WATCH_ACTIONS = {
+    "spc": "Hold lot {lot} of {product} and re-inspect {characteristic} before release",
+    "drift": "Hold the lots made on machine {machine} since {since} and check its {metric}",
+    "sensor": "Check sensor {sensor} on machine {machine} ({rule}) before trusting its readings",
+}
+
+
+def watch_alert_items(data: ReportData) -> list[Instruction]:
+    """The hourly quality watch's alerts the snapshot does not cover yet (still open): one
+    hold per alert (history.quality_alerts; the watch alerted them within the hour)."""
+    items: list[Instruction] = []
+    for r in records(data.query("watch_open_alerts")):
+        kind = str(r["kind"])
+        rule = str(r["rule"])
+        action = WATCH_ACTIONS.get(kind, "Check {lot}").format(
+            lot=r.get("lot_id") or "?",
+            product=r.get("product_id") or "?",
+            characteristic=r.get("characteristic") or "its characteristics",
+            machine=r.get("machine_id") or "?",
+            since=ts_text(r.get("data_ts")),
+            metric=rule.split(":")[1] if rule.count(":") >= 2 else rule,
+            sensor=r.get("sensor_id") or "?",
+            rule=rule,
+        )
+        entity = {"spc": ("lot", r.get("lot_id")), "sensor": ("sensor", r.get("sensor_id"))}
+        etype, eid = entity.get(kind, ("machine", r.get("machine_id")))
+        items.append(
+            Instruction(
+                "quality",
+                2,
+                f"{action}: the hourly quality watch alerted it at {ts_text(r.get('first_seen'))}"
+                " and the snapshot does not cover it yet.",
+                f"history.quality_alerts {r['alert_key']} ({rule}): {r.get('evidence') or ''}",
+                data.snapshot.tomorrow,
+                etype,
+                str(eid or r["alert_key"]),
+                None,
+                "history.quality_alerts",
+                kind=f"watch_{kind}",
+                mode="action",
+                cause_id=f"machine:{r['machine_id']}" if r.get("machine_id") else None,
+            )
+        )
+    return items
+
+
 def quality_instructions(data: ReportData) -> list[Instruction]:
     q = _Quality.of(data)
     drift, series_used, holds_used = _drift_cause_items(q)
@@ -549,4 +595,5 @@ def quality_instructions(data: ReportData) -> list[Instruction]:
         + _hold_items(q, holds_used | spc_holds)
         + drift
         + _tighten_items(data, {i.entity_id for i in drift})
+        + watch_alert_items(data)
     )
