@@ -153,7 +153,14 @@ def open_pinned(path: Path, snapshot: int, settings: Settings) -> duckdb.DuckDBP
         "union all select schema_name, view_name, true from duckdb_views() "
         "where database_name = 'plant' and not internal"
     ).fetchall()
-    history = {name for schema, name, _ in objects if schema == "history"}
+    # History tables kept per snapshot (a snapshot_id column); the watch's tables are not.
+    history = {
+        str(r[0])
+        for r in con.execute(
+            "select table_name from duckdb_columns() where database_name = 'plant' "
+            "and schema_name = 'history' and column_name = 'snapshot_id'"
+        ).fetchall()
+    }
     for schema, name, is_view in objects:
         sch, obj = quote_ident(schema), quote_ident(name)
         con.execute(f"create schema if not exists {sch}")
