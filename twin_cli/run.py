@@ -98,6 +98,10 @@ def _print_nightly(summary: NightlySummary) -> None:
         f"{summary.as_of}: {stages}; snapshot {summary.snapshot_id}, published "
         f"{summary.published_snapshot_id}" + (" DEGRADED" if summary.degraded else "")
     )
+    # Each stage: its time and what it did (rows, batches, the snapshot, the files written).
+    for o in summary.stages:
+        detail = " ".join(o.detail.split())
+        typer.echo(f"  {o.stage:<9} {o.seconds:6.1f} s  {detail}")
     for reason in summary.degraded:
         typer.echo(f"  degraded: {reason}")
 

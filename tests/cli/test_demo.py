@@ -31,6 +31,13 @@ def test_demo_generates_backfills_and_prints_commands_that_work(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2026-03-03: ingest completed, validate completed, rebuild completed" in done.stdout
+    # Each stage's time and what it did, under the day's line.
+    for stage, what in (
+        ("ingest", r"batch \S+"),
+        ("rebuild", r"snapshot \d+"),
+        ("report", r"\d+ file"),
+    ):
+        assert re.search(rf"^  {stage} +\d+\.\d s  {what}", done.stdout, flags=re.M), done.stdout
     assert (tmp_path / "demo" / "reports" / "2026-03-03" / "index.html").is_file()
     assert (tmp_path / "demo" / "plant.duckdb").is_file()
     queries = re.findall(r"^\s+\.venv/bin/twin (query .+)$", done.stdout, flags=re.M)
