@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -248,21 +249,23 @@ def projection_chart(
             description=_DESC,
         ),
     ]
-    for name, value in (("reorder point", reorder_point), ("safety stock", safety_stock)):
-        v = _finite(value)
-        if v is None:
-            continue
-        ref = pl.DataFrame({"value": [v], "b": [name], TIP: [f"{name}: {full(v, unit)}"]})
-        layers.append(
-            alt.Chart(ref)
-            .mark_rule(strokeDash=[5, 3])
-            .encode(y="value:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
-        )
+    layers += _limit_rules(
+        {"reorder point": reorder_point, "safety stock": safety_stock}, scale, unit, width=None
+    )
     chart = alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT)
     return render(chart, title)
 
 
-def _limit_rules(limits: dict[str, float | None], scale: alt.Scale, unit: str) -> list[alt.Chart]:
+def _limit_rules(
+    limits: dict[str, float | None],
+    scale: alt.Scale,
+    unit: str = "",
+    *,
+    axis: str = "y",
+    width: float | None = 1.5,
+) -> list[alt.Chart]:
+    """A dashed reference rule per finite limit (spec limits dotted, the others dashed) across
+    ``axis``, coloured by its name in ``scale``, its value as the hover text."""
     out = []
     for name, value in limits.items():
         v = _finite(value)
@@ -270,10 +273,13 @@ def _limit_rules(limits: dict[str, float | None], scale: alt.Scale, unit: str) -
             continue
         ref = pl.DataFrame({"value": [v], "b": [name], TIP: [f"{name}: {full(v, unit)}"]})
         dash = [2, 2] if name in ("LSL", "USL") else [5, 3]
+        style: dict[str, Any] = {"strokeDash": dash}
+        if width is not None:
+            style["strokeWidth"] = width
         out.append(
             alt.Chart(ref)
-            .mark_rule(strokeDash=dash, strokeWidth=1.5)
-            .encode(y="value:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
+            .mark_rule(**style)
+            .encode(**{axis: "value:Q"}, color=alt.Color("b:N", scale=scale), description=_DESC)
         )
     return out
 
@@ -487,16 +493,7 @@ def capability_chart(
             .mark_line()
             .encode(x="x:Q", y="y:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
         )
-    for name, value in (("LSL", lsl), ("USL", usl)):
-        v = _finite(value)
-        if v is None:
-            continue
-        ref = pl.DataFrame({"value": [v], "b": [name], TIP: [f"{name}: {full(v)}"]})
-        layers.append(
-            alt.Chart(ref)
-            .mark_rule(strokeDash=[2, 2], strokeWidth=1.5)
-            .encode(x="value:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
-        )
+    layers += _limit_rules({"LSL": lsl, "USL": usl}, scale, axis="x")
     flag = f" (below target {full(cpk_target)})" if low_cpk else ""
     label = f"{title}: Cpk {cpk_text}{flag}"
     chart = alt.layer(*layers).properties(
