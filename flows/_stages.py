@@ -21,7 +21,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from twin_core import stages
-from twin_core.errors import StageFailed, WarehouseError
+from twin_core.errors import StageFailed, WarehouseError, WarehouseLocked
 from twin_core.markdown import md_text
 from twin_core.settings import Settings, get_settings
 
@@ -63,7 +63,7 @@ def is_transient(exc: object) -> bool:
     """An error worth a retry: a file locked for a moment, an interrupted or failed read.
     A missing folder, a bad mapping or bad data fail at once (a retry cannot fix them)."""
     if isinstance(exc, WarehouseError):
-        return "locked" in str(exc)
+        return isinstance(exc, WarehouseLocked)
     if isinstance(exc, duckdb.IOException):
         return True
     return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNO

@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from twin_core.errors import WarehouseError
+from twin_core.errors import WarehouseError, WarehouseLocked
 
 
 class ExitCode(IntEnum):
@@ -87,9 +87,10 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
             _fail(str(exc), ExitCode.BUSY)
         except StageFailed as exc:
             _fail(str(exc), ExitCode.DATA_GATE)
+        except WarehouseLocked as exc:
+            _fail(str(exc), ExitCode.BUSY)
         except WarehouseError as exc:
-            busy = "locked" in str(exc) or "busy" in str(exc)
-            _fail(str(exc), ExitCode.BUSY if busy else ExitCode.BAD_INPUT)
+            _fail(str(exc), ExitCode.BAD_INPUT)
         except FileNotFoundError as exc:
             _fail(str(exc), ExitCode.BAD_INPUT)
         except ValidationError as exc:

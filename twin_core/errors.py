@@ -19,3 +19,8 @@ class StageFailed(RuntimeError):
     def __init__(self, message: str, *, result: object | None = None) -> None:
         super().__init__(message)
         self.result = result
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process holds the DuckDB file (a nightly, a writer): worth a retry, and the
+    command line's "busy" exit code."""

@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from twin_core.errors import WarehouseError as WarehouseError  # re-exported
+from twin_core.errors import WarehouseLocked
 from twin_core.settings import Settings
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -181,7 +182,7 @@ def connect(
         if looks_damaged(exc):
             raise _damaged(target, exc) from exc
         if "lock" in str(exc).lower() or "different configuration" in str(exc):
-            raise WarehouseError(
+            raise WarehouseLocked(
                 f"{target} is locked by another process (a nightly run or a writer is using it); "
                 "try again when it finishes"
             ) from exc
