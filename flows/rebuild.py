@@ -49,7 +49,7 @@ def rebuild_task(params: RebuildParams) -> dict[str, Any]:
     with home_lock(settings, f"rebuild {params.as_of}", wait_s=params.lock_wait_s):
         # A standalone rebuild builds a degraded snapshot on partial input (marked so), like
         # `twin rebuild`; the nightly applies the coverage gate.
-        result = stages.rebuild(settings, params.as_of, allow_partial=True)
+        result = stages.rebuild(settings, params.as_of, allow_partial=True, count_rows=True)
     snapshot_id, counts = result.snapshot_id, result.rows
     lines = "\n".join(f"| history.{t} | {n:,} |" for t, n in counts.items())
     create_markdown_artifact(

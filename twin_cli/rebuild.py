@@ -28,7 +28,7 @@ def rebuild(
     settings = get_settings(site_ids=site) if site else get_settings()
     with home_lock(settings, f"rebuild {day}", wait_s=wait):
         # Partial input builds a snapshot marked degraded (the nightly applies the gate).
-        result = stages.rebuild(settings, day, allow_partial=True)
+        result = stages.rebuild(settings, day, allow_partial=True, count_rows=True)
     snapshot_id, counts = result.snapshot_id, result.rows
     typer.echo(f"snapshot {snapshot_id} ({day}): {sum(counts.values()):,} rows")
     for table, n in counts.items():

@@ -120,7 +120,8 @@ def validate(
 
 @dataclass(frozen=True)
 class RebuildResult:
-    """A snapshot built: its id and day, why it is degraded (empty: not), rows per table."""
+    """A snapshot built: its id and day, why it is degraded (empty: not), and its rows per
+    table (empty unless asked for with ``count_rows``)."""
 
     snapshot_id: int
     as_of: date
@@ -134,7 +135,9 @@ class RebuildResult:
         return text
 
 
-def rebuild(settings: Settings, as_of: date, *, allow_partial: bool = False) -> RebuildResult:
+def rebuild(
+    settings: Settings, as_of: date, *, allow_partial: bool = False, count_rows: bool = False
+) -> RebuildResult:
     """Build a new twin snapshot for ``as_of`` from the validated core tables.
 
     Without ``allow_partial`` the coverage gate applies: a required source missing or stale
@@ -151,7 +154,8 @@ def rebuild(settings: Settings, as_of: date, *, allow_partial: bool = False) -> 
         with open_warehouse(settings) as con:
             check_sites(con, settings.site_ids)  # an unknown site: refused, nothing built
             snapshot_id = build(con, settings, as_of, allow_partial=allow_partial)
-            rows = snapshot_rows(con, snapshot_id)
+            # A count per history table: for the commands that print it, not the nightly.
+            rows = snapshot_rows(con, snapshot_id) if count_rows else {}
     except CoverageGap as exc:
         raise StageFailed(str(exc)) from None
     return RebuildResult(snapshot_id, as_of, snapshot_degraded(settings, snapshot_id), rows)
