@@ -254,7 +254,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
     """Append ``frame`` to scenario.<table>. A scenario table stores a chosen subset of its twin
     table's columns (the variant's numbers, not every diagnostic), so the frame is cut to the
     table's columns here, on purpose; the writer itself refuses unknown columns."""
-    keep = [c for c in frame.columns if c in set(table_columns(con, "scenario", table))]
+    stored = set(table_columns(con, "scenario", table))
+    keep = [c for c in frame.columns if c in stored]
     if not keep:
         return 0
     return append_frame(con, "scenario", table, frame.select(keep))
