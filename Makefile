@@ -44,14 +44,22 @@ test-fast: $(BIN)/twin ## Run the tests not marked slow
 	$(BIN)/python -m pytest -m "not slow"
 
 .PHONY: reliability
-reliability: $(BIN)/twin ## Run the fault-injection suite and refresh the README's Reliability table from it
+reliability: $(BIN)/twin ## Run the fault-injection suite and refresh docs/reliability.md's table from it
 	$(BIN)/python -m pytest tests/reliability
-	$(BIN)/python scripts/reliability_table.py --write README.md
+	$(BIN)/python scripts/reliability_table.py --write docs/reliability.md
 
 .PHONY: lint
 lint: $(BIN)/twin ## ruff and mypy (strict on twin_core, flows and twin_cli)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+.PHONY: docs
+docs: $(BIN)/twin ## Build the documentation site into site/ (mkdocs build --strict: broken links fail it)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+.PHONY: docs-serve
+docs-serve: $(BIN)/twin ## Serve the documentation on http://127.0.0.1:8000, rebuilt on save
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 .PHONY: bench
 bench: $(BIN)/twin ## Benchmark the nightly at bench scale vs its floors (bench-out/nightly.{json,md}; long)
@@ -64,4 +72,4 @@ screenshots: $(BIN)/twin ## Regenerate the README's report screenshots (docs/rep
 
 .PHONY: clean
 clean: ## Remove the demo home and caches (keeps .venv)
-	rm -rf $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(DEMO_HOME) site .pytest_cache .mypy_cache .ruff_cache

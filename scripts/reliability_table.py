@@ -1,7 +1,7 @@
-"""Render the fault table the reliability suite wrote into the README's Reliability section.
+"""Render the fault table the reliability suite wrote into docs/reliability.md.
 
     .venv/bin/python scripts/reliability_table.py                 # print the markdown table
-    .venv/bin/python scripts/reliability_table.py --write README.md
+    .venv/bin/python scripts/reliability_table.py --write docs/reliability.md
 
 Reads ``$TWIN_FAULT_TABLE`` or ``bench-out/reliability.json`` (written by
 ``pytest tests/reliability``, see tests/reliability/faulttable.py) and replaces the text

@@ -1,4 +1,4 @@
-"""The README's data dictionary is generated from the schema and kept current."""
+"""The data dictionary (docs/dictionary.md) is generated from the schema and kept current."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 from twin_core.dictionary import parse_schema, render_markdown, replace_in
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "dictionary.md"
 
 
 def test_readme_dictionary_matches_the_schema() -> None:
-    """README.md holds exactly what `twin dictionary` generates (run it with --write after DDL changes)."""
+    """docs/dictionary.md holds exactly what `twin dictionary` generates (run it with --write after DDL changes)."""
     text = README.read_text(encoding="utf-8")
     assert replace_in(text, render_markdown()) == text
 

@@ -34,7 +34,9 @@ def publish() -> None:
 @friendly
 def dictionary(
     write: Path | None = typer.Option(
-        None, "--write", help="Replace the dictionary section of this markdown file (README.md)."
+        None,
+        "--write",
+        help="Replace the dictionary section of this markdown file (docs/dictionary.md).",
     ),
 ) -> None:
     """Print the data dictionary of plant.duckdb (generated from sql/schema comments)."""

@@ -2,9 +2,9 @@
 
 Each ``create table`` in ``sql/schema`` is preceded by a comment stating its grain, and
 each column may carry a trailing ``-- comment`` (unit, meaning). This module reads them,
-so the README's dictionary (between ``<!-- dictionary:start -->`` and
-``<!-- dictionary:end -->``) is regenerated with ``twin dictionary --write README.md`` and a
-test keeps it equal to the schema.
+so the data dictionary page, docs/dictionary.md (between ``<!-- dictionary:start -->`` and
+``<!-- dictionary:end -->``), is regenerated with ``twin dictionary --write docs/dictionary.md``
+and a test keeps it equal to the schema.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The fault table: one row per injected fault (what it was, what happened, rows lost), as the
-suite observed it. ``scripts/reliability_table.py`` turns it into the README's Reliability
-section, so the README shows what the last run of the suite saw, never a hand-written claim.
+suite observed it. ``scripts/reliability_table.py`` turns it into the table of
+docs/reliability.md, so the page shows what the last run of the suite saw, never a hand-written claim.
 
 Grain: one row per fault; a session's rows replace the earlier rows of the kinds it ran. Written to
 ``$TWIN_FAULT_TABLE`` or ``bench-out/reliability.json``.
@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT = REPO / "bench-out" / "reliability.json"
 
-# Sections of the table, in the order the README shows them (scripts/reliability_table.py has
+# Sections of the table, in the order docs/reliability.md shows them (scripts/reliability_table.py has
 # a heading for each; a kind it does not know is shown after these under its own name).
 KINDS = ("crash", "kill", "input", "damaged", "files", "concurrency")
 
