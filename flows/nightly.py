@@ -9,7 +9,8 @@ report, publish); one ``backfill`` flow run per range, with one nightly subflow 
   is its own run in the UI, with its own summary). It stops at the first failed day: later
   snapshots built on top of a failed day would be wrong.
 
-Both hold the TWIN_HOME write lock (``twin_core.runlock``) for their whole run: a second
+Both hold the home's Prefect concurrency slot and its write lock (``flows._homeslot``) for
+their whole run: a second
 nightly, backfill or scenario on the same TWIN_HOME waits up to ``lock_wait_s`` and then
 fails before doing anything, naming the run it waited for. The nightly subflows of a
 backfill run in the backfill's process and pass through its lock.
@@ -19,16 +20,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Annotated, Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
-from twin_core.runlock import home_lock
+from pydantic import Field
+from twin_core.scenario.spec import PlantDate
 from twin_core.settings import Settings
 from twin_core.sim.calendar import default_as_of
 from twin_core.sites import UnknownSite, check_settings_sites
 from twin_core.twin.coverage import default_day_problem
 
+from flows._homeslot import home_slot
 from flows._stages import (
     NIGHTLY_STAGES,
     StageFailed,
@@ -41,7 +45,7 @@ from flows._stages import (
     settings_for,
     validate_stage,
 )
-from flows.params import BackfillParams, NightlyParams
+from flows.params import BackfillParams, NightlyParams, OptionalDay, SiteId
 from flows.quality_watch import reconcile_task
 
 __all__ = ["NightlySummary", "backfill", "default_as_of", "nightly"]
@@ -68,8 +72,7 @@ def _scheduled_start() -> datetime | None:
 
 
 def _nightly_run_name() -> str:
-    params = flow_run.parameters.get("params")
-    as_of = params.get("as_of") if isinstance(params, dict) else getattr(params, "as_of", None)
+    as_of = flow_run.parameters.get("as_of")
     return f"nightly-{as_of or 'yesterday'}"
 
 
@@ -80,13 +83,45 @@ def _check_sites(settings: Settings, *, allow_empty: bool) -> None:
         raise StageFailed(str(exc)) from None
 
 
+def _refresh_deployment_choices(settings: Settings, logger: Any) -> None:
+    """A run from a deployment: write the master data's ids it just published into the twin
+    deployments' schemas (flows.deploy), so the next runs created are checked against them.
+    Best effort: a failure is a warning, the night's work is done."""
+    if flow_run.get_deployment_id() is None:
+        return
+    from flows.deploy import forbid_unknown_parameters, master_data_ids
+
+    try:
+        ids = master_data_ids(settings)
+        forbid_unknown_parameters(ids=ids)
+    except Exception as exc:
+        logger.warning("deployment parameter choices not refreshed: %s", exc)
+    else:
+        logger.info(
+            "deployment parameter choices: %s", ", ".join(f"{k} {len(v)}" for k, v in ids.items())
+        )
+
+
 @flow(name="nightly", flow_run_name=_nightly_run_name, retries=0)
-def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
+def nightly(
+    as_of: OptionalDay = None,
+    sites: list[SiteId] = [],  # noqa: B006 - Prefect copies parameters per run
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 1800,
+    allow_partial: bool = False,
+) -> NightlySummary:
     """Ingest, validate, rebuild, report and publish the twin for one plant day.
 
     Args:
-        params: the plant day (default yesterday, plant timezone), sites, lock wait.
+        as_of: The plant day to build the twin for (its data up to the end of that day).
+            Empty: the day before the run's scheduled time, in the plant's timezone.
+        sites: Sites to process; empty: the configured TWIN_SITE_IDS (default every site).
+        lock_wait_s: Seconds to wait for another run on the same TWIN_HOME before failing.
+        allow_partial: Build the snapshot even when a required source is missing or stale
+            for the day; it is marked degraded (twin.snapshots.degraded) with the reasons.
     """
+    params = NightlyParams(
+        as_of=as_of, sites=sites, lock_wait_s=lock_wait_s, allow_partial=allow_partial
+    )
     logger = get_run_logger()
     sites = list(params.sites)
     settings = settings_for(sites)
@@ -95,10 +130,11 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
     degraded_note = ""
     logger.info("nightly for %s on TWIN_HOME %s", as_of, settings.home)
     try:
-        with home_lock(
+        with home_slot(
             settings,
             f"nightly {as_of}",
             wait_s=params.lock_wait_s,
+            logger=logger,
             on_wait=lambda holder: logger.info("waiting for TWIN_HOME: %s holds it", holder),
         ):
             # Unknown sites are refused before anything runs; a fresh home knows no site
@@ -133,6 +169,7 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
             published = publish_stage(sites)
             summary.stages.append(published)
             summary.published_snapshot_id = published.values.get("snapshot_id")
+            _refresh_deployment_choices(settings, logger)
     finally:
         create_markdown_artifact(
             markdown=outcomes_markdown(f"Nightly {as_of}", summary.stages, list(NIGHTLY_STAGES))
@@ -144,43 +181,47 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
 
 
 def _backfill_run_name() -> str:
-    params = flow_run.parameters.get("params")
-    if isinstance(params, dict):
-        return f"backfill-{params.get('start')}-{params.get('end')}"
-    return f"backfill-{getattr(params, 'start', '')}-{getattr(params, 'end', '')}"
+    return f"backfill-{flow_run.parameters.get('start')}-{flow_run.parameters.get('end')}"
 
 
 @flow(name="backfill", flow_run_name=_backfill_run_name)
-def backfill(params: BackfillParams) -> list[NightlySummary]:
+def backfill(
+    start: PlantDate,
+    end: PlantDate,
+    sites: list[SiteId] = [],  # noqa: B006 - Prefect copies parameters per run
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 1800,
+    allow_partial: bool = False,
+) -> list[NightlySummary]:
     """Run the nightly for each day from start to end (inclusive), in order; stop at the first
     failed day.
 
     Args:
-        params: first and last plant day, sites, lock wait.
+        start: First plant day (inclusive).
+        end: Last plant day (inclusive).
+        sites: As in the nightly.
+        lock_wait_s: As in the nightly.
+        allow_partial: As in the nightly.
     """
+    params = BackfillParams(
+        start=start, end=end, sites=sites, lock_wait_s=lock_wait_s, allow_partial=allow_partial
+    )
     logger = get_run_logger()
     sites = list(params.sites)
     settings = settings_for(sites)
     days = [params.start + timedelta(days=i) for i in range((params.end - params.start).days + 1)]
     done: list[NightlySummary] = []
-    with home_lock(
+    with home_slot(
         settings,
         f"backfill {params.start}..{params.end}",
         wait_s=params.lock_wait_s,
+        logger=logger,
         on_wait=lambda holder: logger.info("waiting for TWIN_HOME: %s holds it", holder),
     ):
         _check_sites(settings, allow_empty=True)  # each night checks again
         for day in days:
             logger.info("backfill: nightly %s (%d of %d)", day, len(done) + 1, len(days))
             done.append(
-                nightly(
-                    NightlyParams(
-                        as_of=day,
-                        sites=sites,
-                        lock_wait_s=0,
-                        allow_partial=params.allow_partial,
-                    )
-                )
+                nightly(as_of=day, sites=sites, lock_wait_s=0, allow_partial=params.allow_partial)
             )
     rows = "\n".join(
         f"| {s.as_of} | {s.snapshot_id} | {s.published_snapshot_id} | "

@@ -1,27 +1,52 @@
-"""Parameters of the deployed flows, as pydantic models.
+"""Parameters of the deployed flows: flat, typed fields, and one pydantic model per flow.
 
-One model per flow, ``extra="forbid"``: Prefect turns each into the deployment's parameter
-schema, so the UI renders a form and the API refuses a run with an unknown or mistyped
-field, a wrong type, an out-of-range number or a malformed date when the run is created
-(409), before any worker picks it up. Checks that span fields (a backfill's start before
-its end) run when the flow starts and fail it at once with the reason.
+Each flow takes one argument per setting a planner changes (``as_of``, ``sites``, ``outages``,
+``demand_multipliers``, ...), so the Prefect UI renders one form field each: a date picker for
+days, rows for outages, delays and shifts, a product -> number map for demand multipliers.
+Their types below carry what the API can check when a run is created (HTTP 409 before any
+worker picks it up): wrong type, out-of-range number, malformed or impossible date (the
+pattern accepts calendar days only), unknown field; ``flows.deploy`` adds the master data's
+ids as the allowed values (an unknown machine, product, supplier, line or site is refused
+with the list of known ones) and forbids unknown top-level parameters.
 
-Prefect's schema does not forbid unknown TOP-level parameters; ``flows.deploy`` closes that
-gap on the server after ``prefect deploy`` (see its docstring).
+The flow then builds its model (``NightlyParams`` ...) from the arguments: the same checks in
+Python for direct calls, and the ones that span fields (a backfill's start before its end).
+The master data is checked again when the flow starts, before anything is written (it may
+have changed since the deployment's schema was refreshed).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from twin_core.scenario.spec import ID_PATTERN, PlantDate, ScenarioSpec
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from twin_core.scenario.spec import DATE_PATTERN, ID_PATTERN, PlantDate, ScenarioSpec
 
 SiteId = Annotated[str, Field(pattern=ID_PATTERN)]
+
+# Optional fields as the UI should show them: one typed input that may stay empty (its
+# default), not a choice between the type and "None".
+OptionalDay = Annotated[
+    date | None, WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN})
+]
+
+OptionalSnapshot = Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})]
+OptionalHorizon = Annotated[
+    int | None, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 120})
+]
+OptionalReplications = Annotated[
+    int | None, WithJsonSchema({"type": "integer", "minimum": 10, "maximum": 100_000})
+]
+OptionalSeed = Annotated[int | None, WithJsonSchema({"type": "integer"})]
 
 
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def kwargs(self) -> dict[str, Any]:
+        """The fields as the flow's keyword arguments (nested models kept as they are)."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
 
 class NightlyParams(_Params):
@@ -75,5 +100,19 @@ class ScenarioParams(ScenarioSpec):
     def spec(self) -> ScenarioSpec:
         return ScenarioSpec.model_validate(self.model_dump(exclude={"lock_wait_s"}))
 
+    def kwargs(self) -> dict[str, Any]:
+        """The fields as the scenario flow's keyword arguments."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
-__all__ = ["BackfillParams", "NightlyParams", "ScenarioParams", "SiteId"]
+
+__all__ = [
+    "BackfillParams",
+    "NightlyParams",
+    "OptionalDay",
+    "OptionalHorizon",
+    "OptionalReplications",
+    "OptionalSeed",
+    "OptionalSnapshot",
+    "ScenarioParams",
+    "SiteId",
+]

@@ -79,13 +79,13 @@ def _quiet_user_errors() -> None:
             handler.addFilter(_NoUserErrorTracebacks())
 
 
-def _run_flow(fn: Any, *args: Any) -> Any:
+def _run_flow(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a flow; the errors a user can act on become one line, not a traceback."""
     from twin_core.scenario.run import ScenarioError
 
     _quiet_user_errors()
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except ScenarioError as exc:
         # LockBusy (exit 4) and StageFailed (exit 5) pass to the error boundary (``friendly``).
         raise UserError(str(exc)) from None
@@ -140,7 +140,7 @@ def nightly(
         lock_wait_s=wait,
         allow_partial=allow_partial,
     )
-    summary: NightlySummary = _run_flow(nightly_flow, params)
+    summary: NightlySummary = _run_flow(nightly_flow, **params.kwargs())
     _print_nightly(summary)
 
 
@@ -170,7 +170,7 @@ def backfill(
         lock_wait_s=wait,
         allow_partial=allow_partial,
     )
-    done: list[NightlySummary] = _run_flow(backfill_flow, params)
+    done: list[NightlySummary] = _run_flow(backfill_flow, **params.kwargs())
     for summary in done:
         _print_nightly(summary)
 
@@ -283,7 +283,7 @@ def scenario(
     )
     body["lock_wait_s"] = wait
     params = ScenarioParams.model_validate(body)
-    summary: ScenarioSummary = _run_flow(scenario_flow, params)
+    summary: ScenarioSummary = _run_flow(scenario_flow, **params.kwargs())
     out.print(
         f"scenario {summary.scenario_id} on snapshot {summary.snapshot_id}: "
         f"{summary.changes} instruction change(s)",
@@ -365,7 +365,7 @@ def demo(
     from flows.params import BackfillParams
 
     done: list[NightlySummary] = _run_flow(
-        backfill_flow, BackfillParams(start=first_night, end=end)
+        backfill_flow, **BackfillParams(start=first_night, end=end).kwargs()
     )
     for summary in done:
         _print_nightly(summary)

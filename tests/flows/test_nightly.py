@@ -56,7 +56,7 @@ def test_a_failed_stage_leaves_the_published_file_untouched(
     before = os.stat(home.published_path)
     monkeypatch.setattr(stages, "rebuild", failing_rebuild)
     with pytest.raises(OSError, match="no space left"):
-        nightly(NightlyParams(as_of=date(2026, 1, 5)))
+        nightly(**NightlyParams(as_of=date(2026, 1, 5)).kwargs())
     after = os.stat(home.published_path)
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
@@ -79,7 +79,7 @@ def test_a_second_nightly_on_the_same_home_fails_naming_the_first(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(LockBusy, match="nightly 2026-01-04"):
-            nightly(NightlyParams(as_of=date(2026, 1, 5), lock_wait_s=0))
+            nightly(**NightlyParams(as_of=date(2026, 1, 5), lock_wait_s=0).kwargs())
     finally:
         holder.kill()
         holder.wait()
@@ -89,7 +89,7 @@ def test_a_second_nightly_on_the_same_home_fails_naming_the_first(
 def test_backfill_runs_one_nightly_per_day_in_order(prefect_api: None, home: Settings) -> None:
     """Three days give three nightlies, oldest first."""
     done = backfill(
-        BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5), allow_partial=True)
+        **BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5), allow_partial=True).kwargs()
     )
     expected = [date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 5)]
     assert [s.as_of for s in done] == expected
@@ -101,7 +101,7 @@ def test_backfill_stops_at_the_first_failed_day(
     """A failing day fails the backfill; no later day runs on top of it."""
     monkeypatch.setattr(stages, "rebuild", failing_rebuild)
     with pytest.raises(OSError, match="2026-01-03"):
-        backfill(BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5)))
+        backfill(**BackfillParams(start=date(2026, 1, 3), end=date(2026, 1, 5)).kwargs())
     assert not home.published_path.exists()
 
 
@@ -120,7 +120,7 @@ def test_strict_ingest_stops_the_nightly_before_publishing(
         encoding="utf-8",
     )
     with pytest.raises(_stages.StageFailed, match="strict ingest"):
-        nightly(NightlyParams(as_of=date(2026, 1, 5)))
+        nightly(**NightlyParams(as_of=date(2026, 1, 5)).kwargs())
     assert not home.published_path.exists()
 
 
@@ -134,7 +134,7 @@ def test_a_nightly_on_an_empty_home_stops_before_the_rebuild_and_keeps_the_publi
     publish(home)
     before = home.published_path.read_bytes()
     with pytest.raises(_stages.StageFailed, match=r"sensor_readings.*2026-01-05"):
-        nightly(NightlyParams(as_of=date(2026, 1, 5)))
+        nightly(**NightlyParams(as_of=date(2026, 1, 5)).kwargs())
     assert home.published_path.read_bytes() == before
     with open_warehouse(home) as con:
         row = con.execute("select count(*) from history.snapshots").fetchone()
@@ -145,7 +145,7 @@ def test_allow_partial_builds_a_degraded_snapshot_with_its_reasons(
     prefect_api: None, home: Settings
 ) -> None:
     """--allow-partial on a day without data builds the snapshot, marked degraded with reasons."""
-    summary = nightly(NightlyParams(as_of=date(2026, 1, 5), allow_partial=True))
+    summary = nightly(**NightlyParams(as_of=date(2026, 1, 5), allow_partial=True).kwargs())
     assert summary.degraded and "sensor_readings" in summary.degraded[0]
     with open_warehouse(home) as con:
         row = con.execute(

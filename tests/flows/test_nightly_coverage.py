@@ -43,18 +43,18 @@ def home(settings: Settings) -> Settings:
 def test_a_missing_source_stops_the_night_then_allow_partial_builds_it_degraded(
     prefect_api: None, home: Settings
 ) -> None:
-    first = nightly(NightlyParams(as_of=LAST - timedelta(days=1)))
+    first = nightly(**NightlyParams(as_of=LAST - timedelta(days=1)).kwargs())
     assert first.published_snapshot_id == first.snapshot_id and not first.degraded
     before = home.published_path.read_bytes()
 
     with pytest.raises(_stages.StageFailed, match=rf"sensor_readings.*{LAST}") as stopped:
-        nightly(NightlyParams(as_of=LAST))
+        nightly(**NightlyParams(as_of=LAST).kwargs())
     assert "--allow-partial" in str(stopped.value)
     assert home.published_path.read_bytes() == before
     with open_warehouse(home) as con:
         assert con.execute("select count(*) from history.snapshots").fetchone() == (1,)
 
-    summary = nightly(NightlyParams(as_of=LAST, allow_partial=True))
+    summary = nightly(**NightlyParams(as_of=LAST, allow_partial=True).kwargs())
     assert summary.degraded and all("sensor_readings" in r for r in summary.degraded)
     assert summary.published_snapshot_id == summary.snapshot_id
     with open_warehouse(home) as con:

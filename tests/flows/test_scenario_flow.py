@@ -23,9 +23,9 @@ def test_a_scenario_run_writes_its_report_and_an_artifact(
     """The flow stores the scenario, writes reports/scenarios/<id>/ and a markdown artifact."""
     tiny_snapshot(settings)
     state = scenario(
-        ScenarioParams(
+        **ScenarioParams(
             name="late steel", supplier_delays=[SupplierDelay(supplier_id="SUP1", days=5)]
-        ),
+        ).kwargs(),
         return_state=True,
     )
     summary = state.result()
@@ -53,7 +53,7 @@ def test_a_scenario_that_may_not_wait_refuses_a_busy_home(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(LockBusy, match="nightly 2026-01-06"):
-            scenario(ScenarioParams(lock_wait_s=0))
+            scenario(**ScenarioParams(lock_wait_s=0).kwargs())
     finally:
         holder.kill()
         holder.wait()

@@ -150,7 +150,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def nightly_run(server: Server) -> dict[str, Any]:
     """One nightly for the plant's second day, created through the API as the UI does."""
-    created = server.create_run("nightly", "nightly", {"params": {"as_of": AS_OF.isoformat()}})
+    created = server.create_run("nightly", "nightly", {"as_of": AS_OF.isoformat()})
     assert created.status_code == 201, created.text
     return server.wait(created.json()["id"])
 
@@ -186,9 +186,9 @@ def test_the_nightly_publishes_the_snapshot_it_built(
 
 
 def test_a_mistyped_parameter_is_rejected_when_the_run_is_created(server: Server) -> None:
-    """`as_off` inside params is refused with a 4xx naming it; no run is created."""
+    """`as_off` for `as_of` is refused with a 4xx naming it; no run is created."""
     before = server.request("POST", "/flow_runs/count", json={}).json()
-    r = server.create_run("nightly", "nightly", {"params": {"as_off": "2026-03-03"}})
+    r = server.create_run("nightly", "nightly", {"as_off": "2026-03-03"})
     assert 400 <= r.status_code < 500
     assert "as_off" in r.text
     assert server.request("POST", "/flow_runs/count", json={}).json() == before
@@ -196,14 +196,15 @@ def test_a_mistyped_parameter_is_rejected_when_the_run_is_created(server: Server
 
 def test_an_unknown_top_level_parameter_is_rejected_when_the_run_is_created(server: Server) -> None:
     """A parameter the flow does not have at all is refused too (schema closed by flows.deploy)."""
-    r = server.create_run("nightly", "nightly", {"params": {}, "as_of": "2026-03-03"})
+    # The parameters are flat now: the old wrapper object is a parameter the flow does not have.
+    r = server.create_run("nightly", "nightly", {"params": {"as_of": "2026-03-03"}})
     assert 400 <= r.status_code < 500
-    assert "as_of" in r.text
+    assert "params" in r.text
 
 
 def test_a_malformed_date_is_rejected_when_the_run_is_created(server: Server) -> None:
     """A date that is not YYYY-MM-DD never reaches a worker."""
-    r = server.create_run("nightly", "nightly", {"params": {"as_of": "03/03/2026"}})
+    r = server.create_run("nightly", "nightly", {"as_of": "03/03/2026"})
     assert 400 <= r.status_code < 500
 
 
@@ -221,10 +222,8 @@ def test_a_scenario_triggered_like_the_ui_completes_with_its_report(
         "scenario",
         "scenario",
         {
-            "params": {
-                "name": "e2e late supplier",
-                "supplier_delays": [{"supplier_id": row[0], "days": 7}],
-            }
+            "name": "e2e late supplier",
+            "supplier_delays": [{"supplier_id": row[0], "days": 7}],
         },
     )
     assert created.status_code == 201, created.text

@@ -122,14 +122,22 @@ def check_ids(con: duckdb.DuckDBPyConnection, spec: ScenarioSpec) -> None:
         ),
         "line": ({x.line_id for x in spec.extra_shifts}, "select line_id from core.machines"),
     }
-    unknown = []
+    unknown, known = [], []
     for kind, (ids, sql) in wanted.items():
-        missing = sorted(ids - _ids(con, sql)) if ids else []
+        have = _ids(con, sql) if ids else set()
+        missing = sorted(ids - have)
         if missing:
             unknown.append(f"{kind} {', '.join(missing)}")
+            shown = sorted(have)
+            more = f" and {len(shown) - 30} more" if len(shown) > 30 else ""
+            known.append(f"known {kind}s: {', '.join(shown[:30]) or 'none'}{more}")
     if unknown:
         raise ScenarioError(
-            "unknown id(s) in the scenario: " + "; ".join(unknown) + " (not in the master data)"
+            "unknown id(s) in the scenario: "
+            + "; ".join(unknown)
+            + " (not in the master data; "
+            + "; ".join(known)
+            + ")"
         )
 
 

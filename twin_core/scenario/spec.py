@@ -18,10 +18,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# JSON Schema's "format: date" is not asserted by the API's validator; a pattern is.
-DATE_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+# JSON Schema's "format: date" is not asserted by the API's validator (Prefect validates run
+# parameters without a format checker); a pattern is. It accepts calendar days only: months
+# of 30 and 31 days, February 29 in leap years (every 4th year, centuries every 400th).
+_DAY = (
+    r"(?:\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
+    r"|02-(?:0[1-9]|1\d|2[0-8]))"
+    r"|(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29)"
+)
+DATE_PATTERN = rf"^{_DAY}$"
 DATETIME_PATTERN = (
-    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d"
+    rf"^{_DAY}[T ]([01]\d|2[0-3]):[0-5]\d"
     r"(:[0-5]\d(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
