@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import polars as pl
 
 from twin_core.contracts import SOURCES
 
@@ -52,8 +53,6 @@ COMMON: dict[str, str] = {
     "p50_qty": "median good units of the last station over the replications",
     "p90_qty": "90th percentile of good units of the last station over the replications",
     "replications": "simulation replications behind the quantiles",
-    "started_at": "when it started (UTC)",
-    "finished_at": "when it finished (UTC; null while running)",
     # Landing-source columns the contract leaves without a description.
     "name": "display name",
     "revision": "product revision",
@@ -66,10 +65,6 @@ COMMON: dict[str, str] = {
     "due_date": "date it is due",
     "customer_id": "customer",
     "work_order_id": "work order (core.work_orders)",
-    "as_of": "the date the figure is as of",
-    "qty": "quantity ordered",
-    "status": "status",
-    "category": "category",
 }
 
 # Landing-source columns whose generic name needs the source to mean something.
@@ -190,9 +185,14 @@ _DECLARED: tuple[Table, ...] = (
         "ingest.batches",
         "One row per ingest run: the files it looked at and the rows it read, loaded and quarantined.",
         (
-            Col("batch_id", "VARCHAR", "", not_null=True),
-            Col("started_at", "TIMESTAMP", "", not_null=True),
-            Col("finished_at", "TIMESTAMP", ""),
+            Col(
+                "batch_id",
+                "VARCHAR",
+                "the ingest run's id (every row it loaded carries it)",
+                not_null=True,
+            ),
+            Col("started_at", "TIMESTAMP", "when the run started (UTC)", not_null=True),
+            Col("finished_at", "TIMESTAMP", "when the run finished (UTC; null while running)"),
             Col("status", "VARCHAR", "running / completed / failed", not_null=True),
             Col("files_seen", "INTEGER", "landing files the run looked at"),
             Col("files_ingested", "INTEGER", "files loaded into raw by this run"),
@@ -1829,27 +1829,26 @@ def migration_sql(con: duckdb.DuckDBPyConnection, declared: tuple[Table, ...] | 
     return "\n\n".join(parts) + ("\n" if parts else "")
 
 
-_POLARS = {
-    "VARCHAR": "String",
-    "DOUBLE": "Float64",
-    "FLOAT": "Float32",
-    "BIGINT": "Int64",
-    "INTEGER": "Int32",
-    "BOOLEAN": "Boolean",
-    "DATE": "Date",
-    "TIMESTAMP": "Datetime",
+_POLARS: dict[str, pl.DataType] = {
+    "VARCHAR": pl.String(),
+    "DOUBLE": pl.Float64(),
+    "FLOAT": pl.Float32(),
+    "BIGINT": pl.Int64(),
+    "INTEGER": pl.Int32(),
+    "BOOLEAN": pl.Boolean(),
+    "DATE": pl.Date(),
+    "TIMESTAMP": pl.Datetime("us"),
 }
 
 
-def polars_schema(full_name: str) -> dict[str, object]:
-    """The polars dtypes of a declared table's columns (scalar types only)."""
-    import polars as pl
-
-    out: dict[str, object] = {}
+def polars_schema(full_name: str, without: tuple[str, ...] = ()) -> dict[str, pl.DataType]:
+    """The polars dtypes of a declared table's columns, in order, less ``without`` (scalar
+    types only): the schema of a frame built for the table."""
+    out: dict[str, pl.DataType] = {}
     for c in table(full_name).columns:
+        if c.name in without:
+            continue
         if c.type not in _POLARS:
             raise KeyError(f"{full_name}.{c.name}: no polars type for {c.type}")
-        out[c.name] = getattr(pl, _POLARS[c.type])
-        if c.type == "TIMESTAMP":
-            out[c.name] = pl.Datetime("us")
+        out[c.name] = _POLARS[c.type]
     return out
