@@ -160,6 +160,26 @@ def test_migration_sql_generates_new_tables_and_added_columns(
     assert T.migration_sql(fresh, (grown, new)) == ""
 
 
+def test_a_declared_column_no_migration_adds_is_added_at_open(
+    fresh: duckdb.DuckDBPyConnection,
+) -> None:
+    """A column declared in twin_core/tables.py (a new KPI) needs no migration file: the next
+    open adds it, with its comment, and the views that select * show it."""
+    fresh.execute("alter table history.machine_day drop column starved_s")
+    fresh.execute("alter table history.machine_day drop column blocked_s")
+    assert "starved_s" not in T.migration_sql(fresh, ()) and "starved_s" in T.migration_sql(fresh)
+    assert apply_schema(fresh) == []
+    cols = fresh.execute(
+        "select column_name, comment from duckdb_columns() where schema_name = 'twin' "
+        "and table_name = 'machine_day' order by column_index"
+    ).fetchall()
+    assert cols[-2:] == [
+        ("starved_s", T.table("history.machine_day").column("starved_s").meaning),
+        ("blocked_s", T.table("history.machine_day").column("blocked_s").meaning),
+    ]
+    assert T.migration_sql(fresh) == ""
+
+
 def _copy_schema(to: Path, upto: int | None = None, source: Path = SCHEMA_DIR) -> Path:
     (to / "schema").mkdir(parents=True)
     for p in sorted(source.glob("*.sql")):
@@ -204,7 +224,7 @@ def test_upgraded_warehouse_equals_a_fresh_one(
     old_schema = _copy_schema(tmp_path / "old", upto, PREVIOUS_RELEASE)
     path = tmp_path / "old.duckdb"
     con = connect(path)
-    apply_schema(con, old_schema)
+    apply_schema(con, old_schema, declared=False)  # that release's code had no declarations
     con.execute(
         "insert into history.snapshots (snapshot_id, as_of, created_at, status, code_version) "
         "values (1, date '2026-01-05', now()::timestamp, 'complete', 'old')"

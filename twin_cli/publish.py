@@ -56,7 +56,8 @@ def migration(
     name: str = typer.Argument(..., help="The new file's name, NNN_what (e.g. 110_machine_mtbf)."),
 ) -> None:
     """Write sql/schema/NNN_what.sql: the create table / alter table add column that bring a
-    warehouse with every existing migration to the declarations of twin_core/tables.py."""
+    warehouse with every existing migration to the declarations of twin_core/tables.py
+    (every open adds them anyway; a file records them, e.g. to follow them with a backfill)."""
     import re
 
     import duckdb
@@ -71,7 +72,7 @@ def migration(
         raise UserError(f"migration number {name[:3]} is taken in {SCHEMA_DIR}")
     con = duckdb.connect(":memory:")
     try:
-        apply_schema(con)
+        apply_schema(con, declared=False)
         sql = migration_sql(con)
     finally:
         con.close()

@@ -1815,7 +1815,7 @@ def migration_sql(con: duckdb.DuckDBPyConnection, declared: tuple[Table, ...] | 
     ).fetchall():
         have.setdefault(f"{schema}.{name}", []).append(str(column))
     parts: list[str] = []
-    for t in _DECLARED if declared is None else declared:
+    for t in TABLES if declared is None else declared:
         if not t.in_warehouse:
             continue
         if t.full_name not in have:
