@@ -56,8 +56,7 @@ def migration(
     name: str = typer.Argument(..., help="The new file's name, NNN_what (e.g. 110_machine_mtbf)."),
 ) -> None:
     """Write sql/schema/NNN_what.sql: the create table / alter table add column that bring a
-    warehouse with every existing migration to the declarations of twin_core/tables.py
-    (every open adds them anyway; a file records them, e.g. to follow them with a backfill)."""
+    warehouse with every existing migration to the declarations of twin_core/tables.py."""
     import re
 
     import duckdb
@@ -72,7 +71,7 @@ def migration(
         raise UserError(f"migration number {name[:3]} is taken in {SCHEMA_DIR}")
     con = duckdb.connect(":memory:")
     try:
-        apply_schema(con, declared=False)
+        apply_schema(con)
         sql = migration_sql(con)
     finally:
         con.close()

@@ -319,15 +319,11 @@ def view_files(views_dir: Path = VIEWS_DIR) -> list[Path]:
     return sorted(views_dir.glob("*/*.sql"))
 
 
-def apply_schema(
-    con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR, *, declared: bool = True
-) -> list[int]:
+def apply_schema(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> list[int]:
     """Apply the schema files not yet applied, each in its own transaction (after checking
-    that those applied before are unchanged); then, with ``declared``, create the tables and
-    add the columns that ``twin_core/tables.py`` declares and no migration made (generated
-    ``create table`` / ``alter table add column``, one transaction); then (re)create the views
-    and comment every table, view and column. Returns the versions applied now; applying
-    twice applies nothing."""
+    that those applied before are unchanged), then (re)create the views and comment every
+    table, view and column with its declared meaning (``twin_core/tables.py``). Returns the
+    versions applied now; applying twice applies nothing."""
     con.execute("create schema if not exists meta")
     con.execute(
         "create table if not exists meta.schema_version ("
@@ -352,12 +348,8 @@ def apply_schema(
                 [mig.version, mig.name, mig.checksum],
             )
         done.append(mig.version)
-    from twin_core.tables import apply_comments, migration_sql
-
-    if declared and (added := migration_sql(con)):
-        with transaction(con):
-            con.execute(added)
     apply_views(con, schema_dir.parent / "views")
+    from twin_core.tables import apply_comments
 
     apply_comments(con)
     return done

@@ -24,13 +24,13 @@ def test_dictionary_prints_and_writes_the_page(tmp_path: Path) -> None:
 
 
 def test_migration_writes_what_the_migrations_lack_or_nothing() -> None:
-    """Today's migrations create every declared table and column, so nothing is written; once
-    a column is declared and not migrated, the file holds its `alter table add column`."""
+    """When the migrations create every declared table and column nothing is written; when a
+    column is declared and not migrated, the file holds its `alter table add column`."""
     from twin_core.tables import migration_sql
     from twin_core.warehouse import apply_schema, connect
 
     con = connect(":memory:")
-    apply_schema(con, declared=False)
+    apply_schema(con)
     expected = migration_sql(con)
     con.close()
     before = sorted(p.name for p in SCHEMA_DIR.glob("*.sql"))
