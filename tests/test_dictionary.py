@@ -1,18 +1,26 @@
-"""The data dictionary (docs/dictionary.md) is generated from the schema and kept current."""
+"""The data dictionary (docs/dictionary.md) is generated from the table declarations and kept
+current."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from twin_core.dictionary import parse_schema, render_markdown, replace_in
+from twin_core.dictionary import DICTIONARY_PAGE, render_markdown, render_page, replace_in, write
 
-README = Path(__file__).resolve().parent.parent / "docs" / "dictionary.md"
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def test_readme_dictionary_matches_the_schema() -> None:
-    """docs/dictionary.md holds exactly what `twin dictionary` generates (run it with --write after DDL changes)."""
+def test_dictionary_page_matches_the_declarations() -> None:
+    """docs/dictionary.md holds exactly what `twin dictionary --write docs/dictionary.md`
+    generates (run it after changing twin_core/tables.py)."""
+    assert DICTIONARY_PAGE.read_text(encoding="utf-8") == render_page()
+
+
+def test_readme_links_the_dictionary() -> None:
+    """The README points to the page instead of holding the dictionary."""
     text = README.read_text(encoding="utf-8")
-    assert replace_in(text, render_markdown()) == text
+    assert "docs/dictionary.md" in text
+    assert "<!-- dictionary:start -->" not in text
 
 
 def test_every_query_surface_table_is_documented() -> None:
@@ -37,12 +45,23 @@ def test_every_query_surface_table_is_documented() -> None:
         assert f"`{name}`" in md
 
 
-def test_column_comments_are_parsed(tmp_path: Path) -> None:
-    """A grain comment before create table and a trailing column comment are both read."""
-    (tmp_path / "001_x.sql").write_text(
-        "-- One row per thing.\ncreate table if not exists history.things (\n"
-        "    thing_id varchar not null,   -- the id\n    weight_kg double\n);\n"
+def test_every_dictionary_row_has_a_meaning() -> None:
+    """No column row of the dictionary has an empty meaning."""
+    rows = [line for line in render_markdown().splitlines() if line.startswith("| ")]
+    assert rows
+    assert not [r for r in rows if r.endswith("|  |")]
+
+
+def test_write_replaces_only_between_the_markers(tmp_path: Path) -> None:
+    """A page with the markers keeps its own text around them; a new page is written whole."""
+    page = tmp_path / "d.md"
+    page.write_text("# mine\n<!-- dictionary:start -->\nold\n<!-- dictionary:end -->\ntail\n")
+    write(page)
+    text = page.read_text()
+    assert text.startswith("# mine\n") and text.endswith("tail\n")
+    assert text == replace_in(
+        "# mine\n<!-- dictionary:start -->\nx<!-- dictionary:end -->\ntail\n", render_markdown()
     )
-    (doc,) = parse_schema(tmp_path)
-    assert doc.description == "One row per thing."
-    assert doc.columns == [("thing_id", "VARCHAR", "the id"), ("weight_kg", "DOUBLE", "")]
+    fresh = tmp_path / "new.md"
+    write(fresh)
+    assert fresh.read_text() == render_page()

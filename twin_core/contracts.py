@@ -528,6 +528,30 @@ RETYPED: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+# The sources 030_raw.sql and 035_core.sql were generated with. Those files are applied
+# migrations and stay as they were; a source added later gets its raw and core tables from its
+# own migration (`twin migration NNN_name` generates it from twin_core/tables.py).
+LAYER_FILE_SOURCES: tuple[str, ...] = (
+    "machines",
+    "sensors",
+    "products",
+    "bom",
+    "materials",
+    "suppliers",
+    "shifts",
+    "sensor_readings",
+    "machine_events",
+    "production",
+    "work_orders",
+    "demand",
+    "inventory",
+    "purchase_orders",
+    "inspections",
+    "defects",
+    "customer_feedback",
+)
+
+
 def table_ddl(
     source: Source, layer: Literal["raw", "core"], *, as_first_applied: bool = False
 ) -> str:
@@ -567,7 +591,9 @@ def render_layer_sql(layer: Literal["raw", "core"], *, as_first_applied: bool = 
     return (
         head
         + "\n\n".join(
-            table_ddl(s, layer, as_first_applied=as_first_applied) for s in SOURCES.values()
+            table_ddl(s, layer, as_first_applied=as_first_applied)
+            for s in SOURCES.values()
+            if not as_first_applied or s.name in LAYER_FILE_SOURCES
         )
         + "\n"
     )

@@ -1,30 +1,20 @@
-"""The data dictionary of the query surface, generated from the schema files.
+"""The data dictionary of the query surface, generated from the table declarations.
 
-Each ``create table`` in ``sql/schema`` is preceded by a comment stating its grain, and
-each column may carry a trailing ``-- comment`` (unit, meaning). This module reads them,
-so the data dictionary page, docs/dictionary.md (between ``<!-- dictionary:start -->`` and
-``<!-- dictionary:end -->``), is regenerated with ``twin dictionary --write docs/dictionary.md``
-and a test keeps it equal to the schema.
+Every table's grain and every column's meaning are declared once in ``twin_core/tables.py``
+(the landing sources' in ``twin_core/contracts.py``); the same text is the DuckDB ``COMMENT``
+a DuckDB client shows. ``twin dictionary --write docs/dictionary.md`` regenerates
+docs/dictionary.md and a test keeps that file equal to the declarations.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from twin_core.warehouse import SCHEMA_DIR
+from twin_core.tables import TABLES
 
 START, END = "<!-- dictionary:start -->", "<!-- dictionary:end -->"
-_CREATE = re.compile(r"^create table if not exists (\w+)\.(\w+) \($", re.IGNORECASE)
-_ALTER = re.compile(
-    r"^alter table (\w+)\.(\w+) add column (?:if not exists )?\"?(\w+)\"? (\w+)[^;]*;"
-    r"\s*(?:--\s*(.*))?$",
-    re.IGNORECASE,
-)
-_COLUMN = re.compile(
-    r'^\s+"?(\w+)"?\s+(\w+)((?:\s+not null)?(?:\s+primary key)?),?\s*(?:--\s*(.*))?$'
-)
+DICTIONARY_PAGE = Path(__file__).resolve().parent.parent / "docs" / "dictionary.md"
 
 # How each warehouse table appears to analysts in plant.duckdb.
 SURFACE: dict[str, str] = {"history": "twin", "quality": "quality", "ingest": "ingest"}
@@ -35,6 +25,19 @@ VIEW_NAME_OVERRIDES = {
 # History tables that are not per snapshot (the hourly quality watch's): shown under their own
 # name; twin.quality_alerts is a view of every alert, not of the latest snapshot.
 NOT_PER_SNAPSHOT = frozenset({"quality_alerts", "watch_runs", "watch_batches"})
+
+_HEADER = """# Data dictionary of plant.duckdb
+
+Generated from the table declarations (`twin_core/tables.py`; the extracts' own columns in
+`twin_core/contracts.py`, described by `twin contracts`) by
+`twin dictionary --write docs/dictionary.md`; a test keeps this page current. The same text
+is the `COMMENT` of each table, view and column in `plant.duckdb`, so DuckDB clients show it
+(`select comment from duckdb_columns()`).
+
+Units: durations in seconds (`_s`), quantities in units of the product or the material's
+unit, dates are plant-timezone days, timestamps are UTC.
+
+"""
 
 
 @dataclass
@@ -52,63 +55,29 @@ class TableDoc:
         return f"{SURFACE.get(self.schema, self.schema)}.{self.name}"
 
 
-def parse_schema(schema_dir: Path = SCHEMA_DIR) -> list[TableDoc]:
-    """Tables with their grain comment and column comments, in schema-file order."""
-    docs: list[TableDoc] = []
-    for path in sorted(schema_dir.glob("*.sql")):
-        comment: list[str] = []
-        current: TableDoc | None = None
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if current is None:
-                m = _CREATE.match(line.strip())
-                added = _ALTER.match(line.strip())
-                if added:
-                    # A later migration's column (the table's create is in an earlier file).
-                    _add_column(docs, *added.groups())
-                    comment = []
-                elif m:
-                    current = TableDoc(m.group(1), m.group(2), " ".join(comment).strip())
-                    comment = []
-                elif line.startswith("--"):
-                    comment.append(line.lstrip("-").strip())
-                elif line.strip():
-                    comment = []
-                continue
-            if line.strip().startswith(")"):
-                docs.append(current)
-                current = None
-                continue
-            c = _COLUMN.match(line)
-            if c:
-                current.columns.append((c.group(1), c.group(2).upper(), (c.group(4) or "").strip()))
-    return docs
-
-
-def _add_column(
-    docs: list[TableDoc], schema: str, table: str, col: str, typ: str, note: str | None
-) -> None:
-    for d in docs:
-        if (d.schema, d.name) == (schema, table):
-            if all(c[0] != col for c in d.columns):
-                d.columns.append((col, typ.upper(), (note or "").strip()))
-            return
-
-
-def published_docs(schema_dir: Path = SCHEMA_DIR) -> list[TableDoc]:
+def published_docs() -> list[TableDoc]:
     """The tables an analyst sees in plant.duckdb (not raw, not the core contract tables,
-    which ``twin contracts`` documents)."""
+    which ``twin contracts`` documents), in declaration order."""
     return [
-        d
-        for d in parse_schema(schema_dir)
-        if d.schema in ("history", "quality", "ingest", "scenario")
-        or (d.schema, d.name) in (("core", "sensor_hourly"), ("core", "promoted_batches"))
+        TableDoc(
+            t.schema,
+            t.name,
+            t.description,
+            [(c.name, c.type, c.meaning) for c in t.columns],
+        )
+        for t in TABLES
+        if t.in_warehouse
+        and (
+            t.schema in ("history", "quality", "ingest", "scenario")
+            or t.full_name in ("core.sensor_hourly", "core.promoted_batches")
+        )
     ]
 
 
-def render_markdown(schema_dir: Path = SCHEMA_DIR) -> str:
+def render_markdown() -> str:
     """The dictionary as markdown: one table per object, column | type | meaning."""
     parts: list[str] = []
-    for d in published_docs(schema_dir):
+    for d in published_docs():
         name = d.surface_name
         if d.schema == "history" and d.name == "snapshots":
             name = "twin.snapshots"
@@ -123,9 +92,14 @@ def render_markdown(schema_dir: Path = SCHEMA_DIR) -> str:
         parts.append("| column | type | meaning |")
         parts.append("|---|---|---|")
         for col, typ, note in d.columns:
-            parts.append(f"| {col} | {typ} | {note} |")
+            parts.append(f"| {col} | {typ} | {note.replace('|', '/')} |")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"
+
+
+def render_page() -> str:
+    """docs/dictionary.md as generated: a short header, then the dictionary between markers."""
+    return f"{_HEADER}{START}\n{render_markdown()}{END}\n"
 
 
 def replace_in(text: str, generated: str) -> str:
@@ -135,3 +109,13 @@ def replace_in(text: str, generated: str) -> str:
     before, rest = text.split(START, 1)
     _, after = rest.split(END, 1)
     return f"{before}{START}\n{generated}{END}{after}"
+
+
+def write(path: Path = DICTIONARY_PAGE) -> Path:
+    """Regenerate the dictionary in ``path``: the part between the markers of a file that
+    has them, else the whole page."""
+    if path.exists() and START in (old := path.read_text(encoding="utf-8")) and END in old:
+        path.write_text(replace_in(old, render_markdown()), encoding="utf-8")
+    else:
+        path.write_text(render_page(), encoding="utf-8")
+    return path

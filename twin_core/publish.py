@@ -36,6 +36,7 @@ from twin_core import __version__
 from twin_core.faults import crash_point
 from twin_core.runlock import home_lock
 from twin_core.settings import Settings
+from twin_core.tables import apply_comments
 from twin_core.warehouse import (
     WarehouseError,
     apply_views,
@@ -236,6 +237,7 @@ def _publish(settings: Settings) -> PublishResult:
                     str(settings.warehouse_path),
                 ],
             )
+            apply_comments(pub)  # every table, view and column: its declared meaning
             pub.execute("checkpoint")
         finally:
             pub.close()

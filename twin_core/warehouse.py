@@ -320,16 +320,25 @@ def view_files(views_dir: Path = VIEWS_DIR) -> list[Path]:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> list[int]:
-    """Apply the schema files not yet applied, each in its own transaction, then (re)create
-    the views. Returns the versions applied now; applying twice applies nothing."""
+    """Apply the schema files not yet applied, each in its own transaction (after checking
+    that those applied before are unchanged), then (re)create the views and comment every
+    table, view and column with its declared meaning (``twin_core/tables.py``). Returns the
+    versions applied now; applying twice applies nothing."""
     con.execute("create schema if not exists meta")
     con.execute(
         "create table if not exists meta.schema_version ("
         " version integer primary key, name varchar, checksum varchar, applied_at timestamp)"
     )
-    applied = {int(r[0]) for r in con.execute("select version from meta.schema_version").fetchall()}
+    applied = {
+        int(v): (str(n), str(c or ""))
+        for v, n, c in con.execute(
+            "select version, name, checksum from meta.schema_version"
+        ).fetchall()
+    }
+    found = migrations(schema_dir)
+    verify_checksums(applied, found)
     done: list[int] = []
-    for mig in migrations(schema_dir):
+    for mig in found:
         if mig.version in applied:
             continue
         with transaction(con):
@@ -340,7 +349,40 @@ def apply_schema(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) 
             )
         done.append(mig.version)
     apply_views(con, schema_dir.parent / "views")
+    from twin_core.tables import apply_comments
+
+    apply_comments(con)
     return done
+
+
+# Checksums of applied migrations edited in place before checksums were verified, where the
+# edit changed only comments (so a warehouse that applied the earlier text has the same
+# schema): version -> earlier checksums accepted.
+EARLIER_CHECKSUMS: dict[int, frozenset[str]] = {
+    10: frozenset({"fda83fd06f80b661805c8a463e93c59f652204178bc0dc04812e8a2a35100b64"}),
+    80: frozenset({"78792b8e4d14714a7313b4f197a744acc779acbd99ef8ae007fa3f5125769773"}),
+}
+
+
+def verify_checksums(applied: dict[int, tuple[str, str]], found: list[Migration]) -> None:
+    """Refuse a warehouse whose applied migrations differ from the files in ``sql/schema``:
+    an applied file edited afterwards (its change never reaches this warehouse), or removed.
+    Migrations are immutable; a change goes in a new file (``twin migration``)."""
+    by_version = {m.version: m for m in found}
+    for version, (name, checksum) in sorted(applied.items()):
+        mig = by_version.get(version)
+        if mig is None:
+            raise WarehouseError(
+                f"migration {version:03d}_{name}.sql was applied to this warehouse but is not in "
+                f"{SCHEMA_DIR}; this code is older than the warehouse (upgrade plant-twin)"
+            )
+        if checksum != mig.checksum and checksum not in EARLIER_CHECKSUMS.get(version, ()):
+            raise WarehouseError(
+                f"migration {mig.path.name} changed after it was applied to this warehouse "
+                f"(stored checksum {checksum[:12]}, file {mig.checksum[:12]}): applied "
+                "migrations are immutable; restore the file and put the change in a new "
+                "migration (`twin migration NNN_name`)"
+            )
 
 
 def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> None:

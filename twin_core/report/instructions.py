@@ -17,58 +17,17 @@ import polars as pl
 from twin_core.export import csv_text
 from twin_core.report.rules import DEPARTMENTS, Instruction
 from twin_core.report.triage import Previous
+from twin_core.tables import polars_schema
 from twin_core.warehouse import append_frame, fetch_polars, transaction
 
-COLUMNS = (
-    "department",
-    "priority",
-    "action",
-    "reason",
-    "due_date",
-    "entity_type",
-    "entity_id",
-    "line_id",
-    "source",
-    "kind",
-    "mode",
-    "loss",
-    "loss_unit",
-    "loss_day",
-    "loss_cost",
-    "cause_id",
-    "instruction_key",
-    "state",
-    "first_seen",
-    "nights_open",
-)
+# The instruction columns of history.instructions (all but snapshot_id and rank), declared in
+# twin_core/tables.py.
+COLUMNS = tuple(polars_schema("history.instructions", without=("snapshot_id", "rank")))
 
 
 def instructions_frame(items: list[Instruction], snapshot_id: int) -> pl.DataFrame:
     """The rows of history.instructions for a snapshot, in reading order."""
-    schema = {
-        "snapshot_id": pl.Int64,
-        "rank": pl.Int32,
-        "department": pl.String,
-        "priority": pl.Int32,
-        "action": pl.String,
-        "reason": pl.String,
-        "due_date": pl.Date,
-        "entity_type": pl.String,
-        "entity_id": pl.String,
-        "line_id": pl.String,
-        "source": pl.String,
-        "kind": pl.String,
-        "mode": pl.String,
-        "loss": pl.Float64,
-        "loss_unit": pl.String,
-        "loss_day": pl.Date,
-        "loss_cost": pl.Float64,
-        "cause_id": pl.String,
-        "instruction_key": pl.String,
-        "state": pl.String,
-        "first_seen": pl.Date,
-        "nights_open": pl.Int32,
-    }
+    schema = polars_schema("history.instructions")
     rows = [
         {"snapshot_id": snapshot_id, "rank": n, **i.full_row()}
         for n, i in enumerate(items, start=1)

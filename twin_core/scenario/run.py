@@ -36,6 +36,7 @@ from twin_core.settings import Settings
 from twin_core.sim import scenario as compare
 from twin_core.sim.line_sim import forecast_lines
 from twin_core.sim.supply_chain import simulate_supply
+from twin_core.tables import polars_schema
 from twin_core.twin.inputs import CoreInputs, SnapshotContext
 from twin_core.twin.lines import LineScenario, line_params, load_line_inputs
 from twin_core.twin.supply import load_supply_frames, supply_params
@@ -223,17 +224,7 @@ def _instructions(
         rows = [i.as_row() for i in compute_instructions(data)]
         result[variant] = pl.DataFrame(
             rows,
-            schema={
-                "department": pl.String,
-                "priority": pl.Int32,
-                "action": pl.String,
-                "reason": pl.String,
-                "due_date": pl.Date,
-                "entity_type": pl.String,
-                "entity_id": pl.String,
-                "line_id": pl.String,
-                "source": pl.String,
-            },
+            schema=polars_schema("scenario.instructions", without=("scenario_id", "variant")),
         )
     return result
 
