@@ -122,6 +122,7 @@ def validate_batch(
         check_raw_columns(con, list(SOURCES))
         scans = scan_batch(con, batch_id)
         rows = {source: scan.rows for source, scan in scans.items()}
+        keep_refs: set[str] | None = None  # None: drop this run's refs (GX did not finish)
         try:
             ref_counts = prepare_refs(con, batch_id, run.run_id, rows, settings.validation)
             facts = batch_facts(con, settings, batch_id, scans, run.as_of, ref_counts)
@@ -132,17 +133,20 @@ def validate_batch(
             outcomes: dict[str, list[ExpectationOutcome]] = {}
             docs = None
             if rows:
-                with gx_session(settings, con, run_name=f"batch {batch_id} run {run.run_id}") as gx:
+                with gx_session(
+                    settings, con, f"batch {batch_id} run {run.run_id}", ref_run=run.run_id
+                ) as gx:
                     for source, checks in plans.items():
                         outcomes[source] = run_source(gx, source, batch_id, checks, rows[source])
                     lap("gx")
                     docs = gx.build_data_docs(keep_runs=settings.validation.data_docs_runs)
+                    keep_refs = gx.referenced_runs()
                     lap("data_docs")
             with transaction(con):
                 result, error = _apply(con, run, plans, outcomes, docs, facts)
             lap("quarantine_promote")
         finally:
-            drop_refs(con, run.run_id)
+            drop_refs(con, run.run_id, keep=keep_refs)
     if error is not None:
         raise error
     return replace(result, seconds=seconds)
