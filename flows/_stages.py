@@ -9,21 +9,21 @@ do not run.
 
 from __future__ import annotations
 
-import errno
 import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from twin_core import stages
-from twin_core.errors import StageFailed, WarehouseError, WarehouseLocked
+from twin_core.errors import StageFailed
 from twin_core.markdown import md_text
 from twin_core.settings import Settings, get_settings
+
+from flows.retry import is_transient, retry_if_transient
 
 __all__ = [
     "NIGHTLY_STAGES",
@@ -54,28 +54,6 @@ class StageOutcome:
     seconds: float = 0.0
     detail: str = ""
     values: dict[str, Any] = field(default_factory=dict)
-
-
-_TRANSIENT_ERRNO = {errno.EAGAIN, errno.EBUSY, errno.EIO, errno.EINTR, errno.ETIMEDOUT}
-
-
-def is_transient(exc: object) -> bool:
-    """An error worth a retry: a file locked for a moment, an interrupted or failed read.
-    A missing folder, a bad mapping or bad data fail at once (a retry cannot fix them)."""
-    if isinstance(exc, WarehouseError):
-        return isinstance(exc, WarehouseLocked)
-    if isinstance(exc, duckdb.IOException):
-        return True
-    return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNO
-
-
-def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Prefect's retry condition: retry only transient I/O errors."""
-    try:
-        exc = state.result(raise_on_failure=False)
-    except Exception:
-        return False
-    return is_transient(exc)
 
 
 def settings_for(sites: list[str]) -> Settings:

@@ -6,8 +6,8 @@ publishes a Markdown artifact ``ingest-reconciliation`` (rows read = loaded + qu
 per file). Its final state says whether anything was quarantined: ``Completed`` when
 nothing was, ``Completed with quarantine`` (a completed state, named so) when something
 was, and ``Failed`` in strict mode (``strict`` or TWIN_STRICT_INGEST) after the good rows
-are loaded. I/O errors (a file vanishing, a locked warehouse) are retried; anything else
-fails the task at once.
+are loaded. Transient errors (``flows.retry``: a locked warehouse, an interrupted read) are
+retried; anything else (a missing file, bad data) fails the task at once.
 
 The nightly calls ``twin_core.stages.ingest`` in its own stage; this flow (per-source tasks over
 the same library functions: plan, one source, finish) is for
@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import duckdb
-from prefect import Task, flow, get_run_logger, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
-from prefect.client.schemas.objects import State, TaskRun
+from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from twin_core.contracts import SOURCES
@@ -37,7 +36,8 @@ from twin_core.ingest import (
 from twin_core.ingest.discover import discover
 from twin_core.runlock import home_lock
 from twin_core.settings import get_settings
-from twin_core.warehouse import WarehouseError
+
+from flows.retry import retry_if_transient
 
 
 def _known_source(name: str) -> str:
@@ -77,16 +77,11 @@ class IngestParams(BaseModel):
     )
 
 
-def _io_error(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry only what another attempt can fix: I/O and a warehouse another process holds."""
-    return isinstance(state.data, OSError | duckdb.IOException | WarehouseError)
-
-
 @task(
     name="start-ingest",
     retries=2,
     retry_delay_seconds=10,
-    retry_condition_fn=_io_error,
+    retry_condition_fn=retry_if_transient,
     cache_policy=NONE,
 )
 def start_task(sources: list[str], retry_quarantined: bool) -> tuple[IngestPlan, list[str]]:
@@ -106,7 +101,7 @@ def start_task(sources: list[str], retry_quarantined: bool) -> tuple[IngestPlan,
     task_run_name="ingest-{source}",
     retries=2,
     retry_delay_seconds=10,
-    retry_condition_fn=_io_error,
+    retry_condition_fn=retry_if_transient,
     cache_policy=NONE,
 )
 def source_task(plan: IngestPlan, source: str) -> list[FileResult]:
@@ -136,7 +131,7 @@ def source_task(plan: IngestPlan, source: str) -> list[FileResult]:
     name="finish-ingest",
     retries=2,
     retry_delay_seconds=10,
-    retry_condition_fn=_io_error,
+    retry_condition_fn=retry_if_transient,
     cache_policy=NONE,
 )
 def finish_task(plan: IngestPlan, files: list[FileResult]) -> IngestResult:

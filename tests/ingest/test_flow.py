@@ -3,6 +3,7 @@ state that shows quarantined input (strict mode fails the run after loading the 
 
 from __future__ import annotations
 
+import errno
 import re
 from typing import Any
 from uuid import UUID
@@ -19,10 +20,11 @@ from prefect.client.schemas.filters import (
 from prefect.states import Failed
 from pydantic import ValidationError
 
-from flows.ingest import IngestParams, _io_error, ingest, source_task
+from flows.ingest import IngestParams, ingest, source_task
+from flows.retry import retry_if_transient
 from tests.ingest.conftest import drop, machines_csv, rows
+from twin_core.errors import WarehouseError, WarehouseLocked
 from twin_core.settings import Settings
-from twin_core.warehouse import WarehouseError
 
 GOOD = machines_csv("M1,L1,S1,Press,press,1,2.5")
 DIRTY = machines_csv("M1,L1,S1,Press,press,1,2.5", "M2,L1,S1,Oven,oven,first,3")
@@ -105,15 +107,19 @@ def test_parameters_are_validated(bad: dict[str, Any]) -> None:
     ("error", "expected"),
     [
         (OSError("stale NFS handle"), True),
+        (OSError(errno.ESTALE, "stale NFS handle"), True),
         (duckdb.IOException("could not read file"), True),
-        (WarehouseError("warehouse.duckdb is locked by another process"), True),
+        (WarehouseLocked("warehouse.duckdb is locked by another process"), True),
+        (WarehouseError("warehouse.duckdb is damaged"), False),
+        (FileNotFoundError(errno.ENOENT, "landing/machines/m.csv"), False),
         (ValueError("a bug"), False),
     ],
 )
 def test_only_io_errors_are_retried(error: Exception, expected: bool) -> None:
-    """A task is retried after I/O errors and a locked warehouse, not after other errors."""
+    """A task is retried after transient I/O errors and a locked warehouse, not after other
+    errors (the ingest flow's tasks and the nightly's stages share flows.retry's predicate)."""
     state = Failed(data=error)
-    assert _io_error(source_task, None, state) is expected  # type: ignore[arg-type]
+    assert retry_if_transient(source_task, None, state) is expected
 
 
 def test_a_failing_source_fails_the_run_but_not_the_other_sources(

@@ -12,6 +12,7 @@ from flows.validate import ValidateParams, validate
 from tests.validation.conftest import AddBatch, Query, masters, reading
 from twin_cli import app
 from twin_core.settings import Settings
+from twin_core.validation.gx_context import docs_index
 
 
 @pytest.mark.slow
@@ -31,7 +32,7 @@ def test_validate_flow_promotes_and_links_data_docs_in_its_artifact(
             )
         )
     (artifact,) = artifacts
-    docs = (settings.validation_dir / "data_docs" / "index.html").as_uri()
+    docs = docs_index(settings.validation_dir).as_uri()
     assert artifact.key == "validation"
     assert f"[Data Docs]({docs})" in str(artifact.data)
     assert "| sensor_readings | 2 | 0 | 2 | 0 | - | - |" in str(artifact.data)

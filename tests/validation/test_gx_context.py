@@ -15,7 +15,7 @@ import pytest
 from tests.validation.conftest import AddBatch, masters
 from twin_core.settings import Settings
 from twin_core.validation import validate_batch
-from twin_core.validation.gx_context import gx_session, install_duckdb_workaround
+from twin_core.validation.gx_context import docs_index, gx_session, install_duckdb_workaround
 from twin_core.warehouse import connect, open_warehouse
 
 AS_OF = date(2026, 3, 2)
@@ -86,10 +86,11 @@ def test_session_reads_through_the_callers_connection_and_leaves_it_open(
 def test_data_docs_index_is_built_under_the_validation_folder(
     settings: Settings, add_batch: AddBatch
 ) -> None:
-    """validate_batch returns TWIN_HOME/validation/data_docs/index.html, listing the batch."""
+    """validate_batch returns the index of GX's local_site under TWIN_HOME/validation/gx/,
+    listing the batch."""
     add_batch("b1", masters())
     result = validate_batch(settings, "b1", as_of=AS_OF)
-    expected = settings.validation_dir / "data_docs" / "index.html"
+    expected = settings.validation_dir / "gx" / "uncommitted/data_docs/local_site/index.html"
     assert result.data_docs_path == expected
     assert f"batch b1 run {result.run_id}" in expected.read_text(encoding="utf-8")
 
@@ -100,7 +101,7 @@ def test_data_docs_keep_earlier_runs_in_the_index(settings: Settings, add_batch:
     add_batch("b2", masters())
     first = validate_batch(settings, "b1", as_of=AS_OF)
     second = validate_batch(settings, "b2", as_of=AS_OF)
-    index = (settings.validation_dir / "data_docs" / "index.html").read_text(encoding="utf-8")
+    index = docs_index(settings.validation_dir).read_text(encoding="utf-8")
     assert f"batch b1 run {first.run_id}" in index
     assert f"batch b2 run {second.run_id}" in index
 
@@ -116,7 +117,7 @@ def test_data_docs_keep_only_the_latest_runs_configured(
     add_batch("b2", masters())
     first = validate_batch(narrow, "b1", as_of=AS_OF)
     second = validate_batch(narrow, "b2", as_of=AS_OF)
-    index = (settings.validation_dir / "data_docs" / "index.html").read_text(encoding="utf-8")
+    index = docs_index(settings.validation_dir).read_text(encoding="utf-8")
     assert f"batch b1 run {first.run_id}" not in index
     assert f"batch b2 run {second.run_id}" in index
     with open_warehouse(settings) as con:

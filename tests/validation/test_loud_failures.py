@@ -1,4 +1,4 @@
-"""An expectation that cannot run, or a disagreement with GX, fails loudly and moves nothing."""
+"""An expectation that cannot run fails loudly and moves nothing."""
 
 from __future__ import annotations
 
@@ -91,27 +91,35 @@ def test_broken_expectation_outcome_is_raised_with_the_gx_message(
     assert 'column "no_such_column"' in outcome.details
 
 
-def test_predicate_that_disagrees_with_gx_raises_before_anything_is_written(
+def test_quarantine_files_the_rows_the_gx_query_of_the_same_predicate_counted(
     settings: Settings, add_batch: AddBatch
 ) -> None:
-    """If GX counted other rows than the quarantine predicate finds, ValidationError."""
-    add_batch("b1", {**masters(), "sensor_readings": [reading("T1", value=None)]})
+    """One declaration: GX runs the check's predicate as its query and the quarantine files
+    the rows that predicate selects, so GX's count and the rows quarantined are the same."""
+    add_batch(
+        "b1",
+        {
+            **masters(),
+            "sensor_readings": [reading("T1", value=None), reading("T2", value=5.0)],
+        },
+    )
     check = Check(
         source="sensor_readings",
-        rule="expect_column_values_to_not_be_null:value",
-        kind="expect_column_values_to_not_be_null",
+        rule="value_is_missing",
+        kind="expect_no_unexpected_rows",
         level="row",
         severity="error",
         description="value is required",
-        gx_kwargs={"column": "value"},
+        gx_kwargs={"description": "value is required"},
         bad_row='"value" is null',
         reason="'value is null'",
     )
+    query = check.expectation().unexpected_rows_query
+    assert query == 'select * from {batch} where "value" is null'
     source = get_source("sensor_readings")
     with open_warehouse(settings) as con:
-        with pytest.raises(ValidationError, match="GX 2, predicate 1"):
-            quarantine_failing(con, source, "b1", [check], {check.rule: 2}, AT)
-        assert con.execute("select count(*) from quality.quarantine").fetchall() == [(0,)]
-        # With the count GX would give, the row goes in.
-        assert quarantine_failing(con, source, "b1", [check], {check.rule: 1}, AT) == 1
+        with gx_session(settings, con, run_name="one-declaration") as gx:
+            (outcome,) = run_source(gx, "sensor_readings", "b1", [check], rows=2)
+        assert (outcome.success, outcome.unexpected_count) == (False, 1)
+        assert quarantine_failing(con, source, "b1", [check], AT) == 1
         assert con.execute("select rule from quality.quarantine").fetchall() == [(check.rule,)]

@@ -202,7 +202,7 @@ def test_validation_quarantines_the_earlier_repeat_with_the_bitmap_query(
     expected = [("sensor_readings", 2, "unique_key")]
     assert query('select source, "row", rule from quality.quarantine') == expected
     assert query("select value from core.sensor_readings where ts = ?", [T1]) == [(2.0,)]
-    stored = (settings.validation_dir / "gx_results").rglob("*.json")
+    stored = (settings.validation_dir / "gx" / "uncommitted" / "validations").rglob("*.json")
     # Of this batch's sources only sensor_readings has a time column in its key.
     used = [
         r["expectation_config"]["kwargs"]["unexpected_rows_query"]

@@ -1,20 +1,26 @@
 """The checks of a source, built from its contract: one ``Check`` per expectation.
 
-Grain: one check per rule per source. Each check carries the Great Expectations expectation
-that decides it and, for row-level checks, the SQL predicate that finds the failing rows for
-the quarantine. The predicate is built here from the contract, never from GX's query text
-(GX 1.24's ``unexpected_index_query`` is not valid SQL on DuckDB); the runner checks that
-both count the same rows, so a disagreement fails loudly instead of quarantining the wrong rows.
+Grain: one check per rule per source. A row-level rule is declared once, as a SQL predicate
+over the row (``Check.bad_row``: true when the row fails, constants written as literals); GX
+runs it through one expectation type (``expect_no_unexpected_rows``, GX's
+``UnexpectedRowsExpectation`` counting only: ``select * from {batch} where <bad_row>``) and the
+quarantine files the rows the same predicate selects. GX's count and the quarantine are the
+same query over the same rows, so they cannot disagree (no cross-check needed). Only the
+reason text shown in the quarantine takes parameters. The predicates read columns only, never
+a table: they run over whatever relation holds the batch's rows (GX's ``{batch}``, the
+quarantine's ``relation``).
 
-Rule names (``quality.quarantine.rule``, ``quality.validation_runs.rule``):
+Rule names (``quality.quarantine.rule``, ``quality.validation_runs.rule``) and kinds (the
+severity keys of ``validation.severity``):
 
-- GX built-in expectations: ``<expectation type>:<column>``, e.g.
-  ``expect_column_values_to_not_be_null:machine_id``;
-- checks GX runs as a query returning the bad rows (``expect_no_unexpected_rows``, GX's
-  ``UnexpectedRowsExpectation`` counting only):
-  ``unique_key`` (the contract key repeats in the batch), ``<column>_in_<source>`` (a
-  reference, e.g. ``sensor_id_in_sensors``), ``column_types``, and each contract ``RowRule``
-  by its name (``end_after_start``, ...).
+- column rules named after the GX built-in they replace (kind), ``<kind>:<column>``, e.g.
+  ``expect_column_values_to_not_be_null:machine_id`` (not null, range, allowed set) and
+  ``plausible_time``; GX runs them as ``expect_no_unexpected_rows`` over the predicate;
+- kind ``expect_no_unexpected_rows``: ``unique_key`` (the contract key repeats in the batch,
+  a grouping query, not a row predicate), ``<column>_in_<source>`` (a reference, e.g.
+  ``sensor_id_in_sensors``), ``column_types``, and each contract ``RowRule`` by its name
+  (``end_after_start``, ...);
+- batch-level checks run as GX built-ins (columns, row count, freshness, sensors).
 """
 
 from __future__ import annotations
@@ -64,28 +70,41 @@ class Check:
 
     source: str
     rule: str
-    kind: str  # the GX expectation type, e.g. expect_column_values_to_be_between
+    kind: str  # the rule's type (a severity key), e.g. expect_column_values_to_be_between
     level: Level
     severity: Severity
     description: str
+    # Shown in quality.validation_runs.expectation; the keyword arguments of the GX built-in
+    # for a check without a predicate (batch level), the query for ``unique_key``.
     gx_kwargs: Mapping[str, Any]
-    bad_row: str | None = None  # SQL over the raw row: true when the row fails (row level)
-    reason: str | None = None  # SQL: why the row fails (row level)
-    params: Mapping[str, Any] = field(default_factory=dict)  # named parameters of both
+    # SQL over the row, constants as literals: true when the row fails (row level). GX's
+    # query and the quarantine both use this text.
+    bad_row: str | None = None
+    reason: str | None = None  # SQL: why the row fails (row level); may use ``params``
+    params: Mapping[str, Any] = field(default_factory=dict)  # named parameters of ``reason``
 
     @property
     def counts_rows(self) -> bool:
-        """GX's unexpected count is a row count the predicate must reproduce."""
-        return self.level == "row" and self.rule != "unique_key"
+        """GX's unexpected count is the number of rows ``bad_row`` selects."""
+        return self.level == "row" and self.bad_row is not None
+
+    @property
+    def gx_type(self) -> str:
+        """The GX expectation type that runs the check."""
+        return UNEXPECTED_ROWS if self.bad_row is not None else self.kind
 
     def expectation(self) -> Any:
         """A fresh GX expectation (one per suite), tagged with the rule and severity."""
-        cls = _CLASS[self.kind]
-        return cls(
-            **self.gx_kwargs,
-            meta={"rule": self.rule, "level": self.level, "twin_severity": self.severity},
-            severity="critical" if self.severity == "error" else "warning",
-        )
+        meta = {"rule": self.rule, "level": self.level, "twin_severity": self.severity}
+        severity = "critical" if self.severity == "error" else "warning"
+        if self.bad_row is not None:
+            return _CLASS[UNEXPECTED_ROWS](
+                unexpected_rows_query=f"select * from {{batch}} where {self.bad_row}",
+                description=f"{self.rule}: {self.description}",
+                meta=meta,
+                severity=severity,
+            )
+        return _CLASS[self.kind](**self.gx_kwargs, meta=meta, severity=severity)
 
 
 class ExpectNoUnexpectedRows(UnexpectedRowsExpectation):  # type: ignore[misc]
@@ -133,12 +152,39 @@ def refs_query(run_id: str, ref: str) -> str:
     return f"select id from {REFS_TABLE} where run_id = '{run_id}' and ref = '{ref}'"
 
 
+def sql_literal(value: Any) -> str:
+    """``value`` as a DuckDB literal: GX's query text takes no parameters, and the quarantine
+    runs the same text. Strings are quoted (quotes doubled); numbers are written exactly."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value!r}::double"
+    if isinstance(value, datetime):
+        return f"timestamp '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"date '{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(sql_literal(v) for v in value) + "]"
+    raise TypeError(f"no SQL literal for {value!r}")
+
+
 def _bounds(col: Column) -> tuple[float | None, float | None]:
     lo, hi = col.min, col.max
     if col.type == "DOUBLE":
         lo = -DBL_MAX if lo is None else lo
         hi = DBL_MAX if hi is None else hi
     return lo, hi
+
+
+def _number(col: Column, value: float) -> str:
+    """A bound as a literal: a double for DOUBLE columns (exact, e.g. DBL_MAX), else as written."""
+    if col.type == "DOUBLE":
+        return sql_literal(float(value))
+    return sql_literal(value)
 
 
 def _range_text(col: Column) -> str:
@@ -200,15 +246,14 @@ def row_checks(
         q = quote_ident(col.name)
         k = p("rg")
         conds: list[str] = []
-        params: dict[str, Any] = {}
         if lo is not None:
-            conds.append(f"{q} {'>' if col.strict_min else '>='} ${k}_lo")
-            params[f"{k}_lo"] = lo
+            conds.append(f"{q} {'>' if col.strict_min else '>='} {_number(col, lo)}")
         if hi is not None:
-            conds.append(f"{q} {'<' if col.strict_max else '<='} ${k}_hi")
-            params[f"{k}_hi"] = hi
+            conds.append(f"{q} {'<' if col.strict_max else '<='} {_number(col, hi)}")
         allowed = _range_text(col)
-        params[f"{k}_fmt"] = f"{col.name} = {{}} is outside the allowed range ({allowed})"
+        params: dict[str, Any] = {
+            f"{k}_fmt": f"{col.name} = {{}} is outside the allowed range ({allowed})"
+        }
         kwargs: dict[str, Any] = {"column": col.name, "min_value": lo, "max_value": hi}
         if col.strict_min:
             kwargs["strict_min"] = True
@@ -244,10 +289,10 @@ def row_checks(
                     "error",
                     f"{col.name} in {', '.join(col.allowed)}",
                     {"column": col.name, "value_set": list(col.allowed)},
-                    bad_row=f"({q} is not null and not list_contains(${k}_set, {q}))",
+                    bad_row=f"({q} is not null and not list_contains("
+                    f"{sql_literal(list(col.allowed))}, {q}))",
                     reason=f"format(${k}_fmt, {q})",
                     params={
-                        f"{k}_set": list(col.allowed),
                         f"{k}_fmt": f"{col.name} = '{{}}' is not one of {', '.join(col.allowed)}",
                     },
                 )
@@ -266,19 +311,10 @@ def row_checks(
                     "row",
                     "error",
                     f"{col.name} names a known {ref} (core, or this batch's valid master rows)",
-                    {
-                        "unexpected_rows_query": f"select * from {{batch}} where {q} is not null "
-                        f"and {q} not in ({refs_query(run_id, ref)})",
-                        "description": f"{col.name} references {ref}",
-                    },
-                    bad_row=f"({q} is not null and {q} not in "
-                    f"(select id from {REFS_TABLE} where run_id = ${k}_run and ref = ${k}_ref))",
+                    {"description": f"{col.name} references {ref}"},
+                    bad_row=f"({q} is not null and {q} not in ({refs_query(run_id, ref)}))",
                     reason=f"format(${k}_fmt, {q})",
-                    params={
-                        f"{k}_run": run_id,
-                        f"{k}_ref": ref,
-                        f"{k}_fmt": f"{col.name} = '{{}}' is not a known {ref}",
-                    },
+                    params={f"{k}_fmt": f"{col.name} = '{{}}' is not a known {ref}"},
                 )
             )
     for rule in src.rules:
@@ -292,12 +328,9 @@ def row_checks(
                 "row",
                 rule.severity,
                 rule.description,
-                {
-                    # A predicate that is null (a column it reads is empty) passes, as in a
-                    # SQL CHECK constraint; emptiness is the not-null checks' business.
-                    "unexpected_rows_query": f"select * from {{batch}} where not ({rule.predicate})",
-                    "description": rule.description,
-                },
+                {"description": rule.description},
+                # A predicate that is null (a column it reads is empty) passes, as in a SQL
+                # CHECK constraint; emptiness is the not-null checks' business.
                 bad_row=f"coalesce(not ({rule.predicate}), false)",
                 reason=reason,
                 params=params,
@@ -353,7 +386,7 @@ def _naming_the_key(src: Source, check: Check) -> Check:
 
 # Plant times outside these are typos or placeholders (9999-12-31, 1900-01-01, epoch 0 in the
 # wrong unit), never plant events: the twin would count a "running" event from 1900 or a
-# reading in 9999 as real. Bounds are written into GX's query text, so they are constants here.
+# reading in 9999 as real.
 TIME_MIN = date(1970, 1, 1)
 TIME_MAX = date(2100, 1, 1)  # exclusive
 
@@ -363,13 +396,9 @@ def _plausible_time(src: Source, times: list[Column], k: str) -> Check:
     window = f"{TIME_MIN.isoformat()} .. {(TIME_MAX - timedelta(days=1)).isoformat()}"
     lo, hi = f"timestamp '{TIME_MIN.isoformat()}'", f"timestamp '{TIME_MAX.isoformat()}'"
     outside = {
-        c.name: f"({quote_ident(c.name)} < ${k}_lo or {quote_ident(c.name)} >= ${k}_hi)"
-        for c in times
+        c.name: f"({quote_ident(c.name)} < {lo} or {quote_ident(c.name)} >= {hi})" for c in times
     }
-    gx_outside = " or ".join(
-        f"({quote_ident(c.name)} < {lo} or {quote_ident(c.name)} >= {hi})" for c in times
-    )
-    params: dict[str, Any] = {f"{k}_lo": TIME_MIN, f"{k}_hi": TIME_MAX}
+    params: dict[str, Any] = {}
     reasons = []
     for i, c in enumerate(times):
         params[f"{k}_fmt{i}"] = f"{c.name} = {{}} is outside {window}"
@@ -383,10 +412,7 @@ def _plausible_time(src: Source, times: list[Column], k: str) -> Check:
         "row",
         "error",
         f"{', '.join(c.name for c in times)} within {window}",
-        {
-            "unexpected_rows_query": f"select * from {{batch}} where {gx_outside}",
-            "description": f"times within {window}",
-        },
+        {"description": f"times within {window}"},
         bad_row=f"coalesce({' or '.join(outside.values())}, false)",
         reason=f"concat_ws('; ', {', '.join(reasons)})",
         params=params,

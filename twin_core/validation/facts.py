@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -171,8 +172,18 @@ def prepare_refs(
     return counts
 
 
-def drop_refs(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    con.execute(f"delete from {REFS_TABLE} where run_id = ?", [run_id])
+def drop_refs(
+    con: duckdb.DuckDBPyConnection, run_id: str, keep: Collection[str] | None = None
+) -> None:
+    """Delete this run's reference ids; with ``keep`` (the runs the persisted GX suites still
+    query, so a rerun of their checkpoints decides as the run did), every run's but those."""
+    if keep is None:
+        con.execute(f"delete from {REFS_TABLE} where run_id = ?", [run_id])
+    else:
+        con.execute(
+            f"delete from {REFS_TABLE} where not list_contains(?::varchar[], run_id)",
+            [sorted(keep)],
+        )
 
 
 def _volume_band(

@@ -1,22 +1,36 @@
-"""The Great Expectations side: one ephemeral context per validation run, reading the warehouse
+"""The Great Expectations side: the project's file-backed GX context, reading the warehouse
 through GX's SQL execution engine (duckdb-engine / SQLAlchemy), never pandas.
 
-Grain: one ``GxSession`` per validation run; one query asset, batch definition, suite and
-validation definition per source validated in it. Validation results are kept on disk
-(``<validation_dir>/gx_results``) so the Data Docs site (``<validation_dir>/data_docs``) lists
-every run, not only the last one.
+Grain: one GX context per home, ``TWIN_HOME/validation/gx/`` (GX's own layout: a project
+root ``TWIN_HOME/validation``, so ``gx.get_context(project_root_dir=TWIN_HOME/validation)``
+opens it). Per source validated, persisted there: a query asset of the ``warehouse`` SQL
+datasource (the source's last batch validated), its ``batch`` batch definition, an
+expectation suite, a validation definition and a checkpoint, all named after the source.
+Each run replaces them and runs the checkpoint; its results go to GX's validation results
+store (``gx/uncommitted/validations``) and the Data Docs site ``local_site``
+(``gx/uncommitted/data_docs/local_site``) is built from that store. A GX user can rerun a
+checkpoint and gets the same result (the suite's reference queries read
+``meta.validation_refs`` rows that are kept while a persisted suite names their run).
 
-GX reads through the caller's own DuckDB connection: SQLAlchemy's ``creator`` hands it a cursor
-of that connection, a second connection to the same database instance. So there is no second
-configuration of the file in the process (which DuckDB refuses, docs/definitions.md, known traps), no
-reopening, and GX's queries find in the buffer pool the blocks the caller's queries just read
-(on a bench day that made GX's queries 1.2 s faster than on a fresh read-only open of the file).
-GX runs only SELECTs: the queries of built-in expectations and of ``checks.Check``.
+The datasource is persisted as a plain connection string (``duckdb:////<warehouse path>``).
+Inside a validation run GX reads through the caller's own DuckDB connection: while the
+session is open, duckdb-engine's connect for that file returns a cursor of it (a second
+connection to the same database instance, ``shared_connection``). So there is no second
+configuration of the file in the process (which DuckDB refuses, docs/definitions.md, known
+traps), no reopening, and GX's queries find in the buffer pool the blocks the caller's
+queries just read. GX runs only SELECTs: the queries of built-in expectations and of
+``checks.Check``.
+
+Outside the project, before ``gx.get_context``: ``install_duckdb_workaround()`` (GX's DuckDB
+trap, below) and ``import twin_core.validation.checks`` (registers
+``expect_no_unexpected_rows``); ``open_context`` does both.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,15 +42,13 @@ import duckdb
 import duckdb_engine
 import great_expectations as gx
 import great_expectations.execution_engine.sqlalchemy_execution_engine as gx_sql_engine
-import sqlalchemy as sa
 from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from twin_core.settings import Settings
 from twin_core.shared_files import make_dirs, share_tree
 
 DATASOURCE = "warehouse"
-DOCS_SITE = "twin"
 _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 
 
@@ -81,63 +93,144 @@ def install_duckdb_workaround() -> None:
         gx_sql_engine._PERSISTED_CONNECTION_DIALECTS = (*listed, _DialectName("duckdb"))  # type: ignore[assignment]
 
 
-def _context_config(validation_dir: Path) -> DataContextConfig:
-    memory = {"class_name": "InMemoryStoreBackend"}
-    return DataContextConfig(
-        stores={
-            "expectations_store": {"class_name": "ExpectationsStore", "store_backend": memory},
-            "validation_results_store": {
-                "class_name": "ValidationResultsStore",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(validation_dir / "gx_results"),
-                },
-            },
-            "checkpoint_store": {"class_name": "CheckpointStore", "store_backend": memory},
-            "validation_definition_store": {
-                "class_name": "ValidationDefinitionStore",
-                "store_backend": memory,
-            },
-        },
-        expectations_store_name="expectations_store",
-        validation_results_store_name="validation_results_store",
-        checkpoint_store_name="checkpoint_store",
-        data_docs_sites={
-            DOCS_SITE: {
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(validation_dir / "data_docs"),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            }
-        },
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False),
-    )
+GX_DIR = "gx"  # the context's folder under the project root (validation_dir)
+DOCS_SITE = "local_site"  # GX's default site of a file context
+RUN_META = "twin_run_id"  # suite meta: the validation run whose reference ids it queries
+
+_SHARED: dict[str, duckdb.DuckDBPyConnection] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _key(path: str | Path) -> str:
+    return str(Path(path).resolve())
+
+
+def _install_shared_connect() -> None:
+    """Make duckdb-engine's connect hand out a cursor of a registered connection (idempotent).
+
+    For a database file registered by ``shared_connection``, connect returns what
+    duckdb-engine's own connect returns, around a cursor instead of a new duckdb.connect():
+    the database, its settings and its buffer pool are the registered connection's. Other
+    files (and every file once the session ends) connect as usual.
+    """
+    dialect: Any = duckdb_engine.Dialect
+    if getattr(dialect.connect, "_twin_shared", False):
+        return
+    original = dialect.connect
+
+    def connect(self: Any, *cargs: Any, **cparams: Any) -> Any:
+        database = cparams.get("database")
+        con = _SHARED.get(_key(database)) if database and database != ":memory:" else None
+        if con is not None:
+            return duckdb_engine.ConnectionWrapper(con.cursor())
+        return original(self, *cargs, **cparams)
+
+    connect._twin_shared = True  # type: ignore[attr-defined]
+    dialect.connect = connect
+
+
+@contextmanager
+def shared_connection(path: Path, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """While open, GX's connections to the file ``path`` are cursors of ``con``."""
+    _install_shared_connect()
+    key = _key(path)
+    with _SHARED_LOCK:
+        if key in _SHARED:
+            raise RuntimeError(f"a GX session on {path} is already open in this process")
+        _SHARED[key] = con
+    try:
+        yield
+    finally:
+        with _SHARED_LOCK:
+            _SHARED.pop(key, None)
+
+
+def context_dir(validation_dir: Path) -> Path:
+    """Where the file-backed GX context lives: ``<validation_dir>/gx``."""
+    return validation_dir / GX_DIR
+
+
+def docs_index(validation_dir: Path) -> Path:
+    return context_dir(validation_dir) / "uncommitted" / "data_docs" / DOCS_SITE / "index.html"
+
+
+def open_context(validation_dir: Path) -> Any:  # FileDataContext
+    """The project's file-backed GX context, created on first use (as ``gx.get_context(
+    project_root_dir=validation_dir)`` opens it, after the workaround and the registration
+    of ``expect_no_unexpected_rows`` this does first)."""
+    install_duckdb_workaround()
+    import twin_core.validation.checks  # noqa: F401  (registers expect_no_unexpected_rows)
+
+    make_dirs(validation_dir)
+    new = not (context_dir(validation_dir) / "great_expectations.yml").exists()
+    context = gx.get_context(mode="file", project_root_dir=validation_dir)
+    if new:
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.analytics_enabled = False
+        context.variables.save()
+        # Data Docs and results of the ephemeral contexts before this one: the report links
+        # the shallowest index.html under validation_dir, which would be the stale one.
+        shutil.rmtree(validation_dir / "data_docs", ignore_errors=True)
+    return context
+
+
+def _warehouse_datasource(context: Any, warehouse: Path) -> Any:
+    """The persisted ``warehouse`` SQL datasource, (re)created if missing or moved."""
+    url = f"duckdb:///{_key(warehouse)}"
+    try:
+        datasource = context.data_sources.get(DATASOURCE)
+    except (KeyError, ValueError, LookupError):
+        datasource = None
+    except Exception as exc:  # GX raises its own DataContextError subclasses
+        if "not found" not in str(exc).lower():
+            raise
+        datasource = None
+    if datasource is None or str(datasource.connection_string) != url:
+        datasource = context.data_sources.add_or_update_sql(name=DATASOURCE, connection_string=url)
+    return datasource
 
 
 @dataclass
 class GxSession:
-    """An ephemeral GX context with the warehouse as a SQL datasource (cursors of one connection)."""
+    """The project's GX context with the warehouse as a SQL datasource (cursors of one
+    connection while the session is open)."""
 
     context: Any
     datasource: Any
     run_id: RunIdentifier
     docs_index: Path
+    ref_run: str | None = None  # the run id the suites' reference queries name
 
     def validate(
         self, name: str, query: str, expectations: list[Any]
     ) -> Any:  # ExpectationSuiteValidationResult
-        """Run ``expectations`` on the rows of ``query`` (a query asset named ``name``)."""
+        """Persist the query asset, suite, validation definition and checkpoint ``name`` for
+        ``query``'s rows and ``expectations`` (replacing the earlier ones), run the
+        checkpoint, and return its validation result (stored in GX's results store)."""
+        if any(a.name == name for a in self.datasource.assets):
+            self.datasource.delete_asset(name)
         asset = self.datasource.add_query_asset(name=name, query=query)
         batch_definition = asset.add_batch_definition_whole_table("batch")
+        meta = {RUN_META: self.ref_run} if self.ref_run else {}
         # One store write for the whole suite (add_expectation writes the suite each time).
-        suite = self.context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
-        definition = self.context.validation_definitions.add(
+        suite = self.context.suites.add_or_update(
+            gx.ExpectationSuite(name=name, expectations=expectations, meta=meta)
+        )
+        definition = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
         )
-        return definition.run(result_format="BASIC", run_id=self.run_id)
+        checkpoint = self.context.checkpoints.add_or_update(
+            gx.Checkpoint(name=name, validation_definitions=[definition], result_format="BASIC")
+        )
+        result = checkpoint.run(run_id=self.run_id)
+        (validation,) = result.run_results.values()
+        return validation
+
+    def referenced_runs(self) -> set[str]:
+        """Run ids whose reference ids a persisted suite queries (to keep in meta.validation_refs)."""
+        return {
+            str(s.meta[RUN_META]) for s in self.context.suites.all() if (s.meta or {}).get(RUN_META)
+        }
 
     def build_data_docs(self, keep_runs: int | None = None) -> Path:
         """Render this run's results (and the index of the runs kept); the index.html path.
@@ -169,37 +262,27 @@ class GxSession:
 
 @contextmanager
 def gx_session(
-    settings: Settings, con: duckdb.DuckDBPyConnection, run_name: str
+    settings: Settings, con: duckdb.DuckDBPyConnection, run_name: str, ref_run: str | None = None
 ) -> Iterator[GxSession]:
-    """A GX session reading the warehouse ``con`` is open on (``settings.warehouse_path``);
-    the cursors it took are closed on exit, ``con`` stays open. GX sees what ``con`` has
-    committed, not an open transaction of it."""
-    install_duckdb_workaround()
+    """A GX session on the project's context, reading the warehouse ``con`` is open on
+    (``settings.warehouse_path``); the cursors it took are closed on exit, ``con`` stays
+    open. GX sees what ``con`` has committed, not an open transaction of it. ``ref_run``: the
+    run id the suites' reference queries name (recorded in each suite's meta)."""
     validation_dir = settings.validation_dir
-    make_dirs(validation_dir)
-    context = gx.get_context(mode="ephemeral", project_config=_context_config(validation_dir))
-    url = sa.URL.create("duckdb", database=str(settings.warehouse_path))
-
-    def cursor() -> duckdb_engine.ConnectionWrapper:
-        # What duckdb-engine's own connect() returns, around a cursor instead of a new
-        # duckdb.connect(): the database, its settings and its buffer pool are con's.
-        return duckdb_engine.ConnectionWrapper(con.cursor())
-
-    datasource = context.data_sources.add_sql(
-        name=DATASOURCE,
-        connection_string=url.render_as_string(hide_password=False),
-        kwargs={"creator": cursor},  # type: ignore[call-arg]
-    )
-    session = GxSession(
-        context=context,
-        datasource=datasource,
-        run_id=RunIdentifier(run_name=run_name, run_time=datetime.now(UTC)),
-        docs_index=validation_dir / "data_docs" / "index.html",
-    )
-    try:
-        yield session
-    finally:
-        _close(datasource)
+    context = open_context(validation_dir)
+    with shared_connection(settings.warehouse_path, con):
+        datasource = _warehouse_datasource(context, settings.warehouse_path)
+        session = GxSession(
+            context=context,
+            datasource=datasource,
+            run_id=RunIdentifier(run_name=run_name, run_time=datetime.now(UTC)),
+            docs_index=docs_index(validation_dir),
+            ref_run=ref_run,
+        )
+        try:
+            yield session
+        finally:
+            _close(datasource)
 
 
 def _close(datasource: Any) -> None:
@@ -211,6 +294,8 @@ def _close(datasource: Any) -> None:
             connection.close()
             engine._connection = None
         engine.engine.dispose()
+        datasource._execution_engine = None
     own = getattr(datasource, "_engine", None)
     if own is not None:
         own.dispose()
+        datasource._engine = None

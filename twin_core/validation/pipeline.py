@@ -8,8 +8,7 @@ warehouse (Great Expectations reads through cursors of it, ``gx_context``), in t
 3. native DuckDB, one transaction: record every outcome; unless a batch-level error failed,
    quarantine the failing rows and promote the rest to core; mark the batch validated.
 
-An expectation that raised (or a disagreement between GX and the quarantine predicates)
-raises ``ValidationError`` after recording the outcomes: nothing is quarantined or promoted
+An expectation that raised raises ``ValidationError`` after recording the outcomes: nothing is quarantined or promoted
 and the batch stays pending, so it is validated again once the cause is fixed.
 """
 
@@ -39,11 +38,7 @@ from twin_core.validation.facts import (
 )
 from twin_core.validation.gx_context import gx_session, safe_token
 from twin_core.validation.promote import promote
-from twin_core.validation.quarantine import (
-    quarantine_failing,
-    quarantine_superseded,
-    repeated_keys,
-)
+from twin_core.validation.quarantine import quarantine_failing, quarantine_superseded
 from twin_core.validation.results import (
     BatchValidation,
     ExpectationOutcome,
@@ -51,7 +46,7 @@ from twin_core.validation.results import (
     ValidationError,
     record,
 )
-from twin_core.validation.runner import run_source
+from twin_core.validation.runner import batch_query, run_source
 from twin_core.warehouse import open_warehouse, transaction
 
 
@@ -127,6 +122,7 @@ def validate_batch(
         check_raw_columns(con, list(SOURCES))
         scans = scan_batch(con, batch_id)
         rows = {source: scan.rows for source, scan in scans.items()}
+        keep_refs: set[str] | None = None  # None: drop this run's refs (GX did not finish)
         try:
             ref_counts = prepare_refs(con, batch_id, run.run_id, rows, settings.validation)
             facts = batch_facts(con, settings, batch_id, scans, run.as_of, ref_counts)
@@ -137,17 +133,20 @@ def validate_batch(
             outcomes: dict[str, list[ExpectationOutcome]] = {}
             docs = None
             if rows:
-                with gx_session(settings, con, run_name=f"batch {batch_id} run {run.run_id}") as gx:
+                with gx_session(
+                    settings, con, f"batch {batch_id} run {run.run_id}", ref_run=run.run_id
+                ) as gx:
                     for source, checks in plans.items():
                         outcomes[source] = run_source(gx, source, batch_id, checks, rows[source])
                     lap("gx")
                     docs = gx.build_data_docs(keep_runs=settings.validation.data_docs_runs)
+                    keep_refs = gx.referenced_runs()
                     lap("data_docs")
             with transaction(con):
                 result, error = _apply(con, run, plans, outcomes, docs, facts)
             lap("quarantine_promote")
         finally:
-            drop_refs(con, run.run_id)
+            drop_refs(con, run.run_id, keep=keep_refs)
     if error is not None:
         raise error
     return replace(result, seconds=seconds)
@@ -205,17 +204,13 @@ def _apply_source(
 ) -> SourceResult:
     pairs = list(zip(checks, outcomes, strict=True))
     failing = [c for c, o in pairs if c.counts_rows and o.failed_error]
-    counts = {c.rule: int(o.unexpected_count or 0) for c, o in pairs}
-    quarantined = quarantine_failing(con, src, run.batch_id, failing, counts, run.validated_at)
+    relation = f"({batch_query(src.name, run.batch_id)})"
+    quarantined = quarantine_failing(
+        con, src, run.batch_id, failing, run.validated_at, relation=relation
+    )
     unique = next(((c, o) for c, o in pairs if c.rule == "unique_key"), None)
     dedupe = unique is None or not unique[1].success
     if unique is not None and unique[1].failed_error:
-        found = repeated_keys(con, src, run.batch_id)
-        if found != counts["unique_key"]:
-            raise ValidationError(
-                f"{src.name}: Great Expectations counts {counts['unique_key']} repeated keys, "
-                f"the quarantine query {found}; nothing was quarantined or promoted"
-            )
         quarantined += quarantine_superseded(con, src, run.batch_id, run.validated_at)
         dedupe = False
     moved = promote(

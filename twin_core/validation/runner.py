@@ -57,7 +57,7 @@ def outcome(check: Check, result: Any, rows: int) -> ExpectationOutcome:
     unexpected: int | None
     if raised:
         unexpected = None
-    elif check.kind == UNEXPECTED_ROWS:
+    elif check.gx_type == UNEXPECTED_ROWS:
         unexpected = int(values.get("observed_value") or 0)
     else:
         raw = values.get("unexpected_count")
@@ -71,7 +71,7 @@ def outcome(check: Check, result: Any, rows: int) -> ExpectationOutcome:
     elif result.success:
         details = (
             details_text({"observed_value": values["observed_value"]})
-            if ("observed_value" in values and check.kind != UNEXPECTED_ROWS)
+            if ("observed_value" in values and check.gx_type != UNEXPECTED_ROWS)
             else ""
         )
     else:
