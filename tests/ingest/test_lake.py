@@ -222,3 +222,23 @@ def test_parquet_with_a_nan_reading_is_converted_so_filters_find_it(home: Settin
     assert rows(home, "select how from ingest.lake_files") == [("converted",)]
     out_of_range = "select _row from raw.sensor_readings where not (value >= 0 and value <= 10)"
     assert rows(home, out_of_range) == [(2,)]
+
+
+def test_doctor_finds_a_missing_or_changed_lake_file(home: Settings) -> None:
+    """twin doctor checks each lake file against the hash that names it."""
+    from twin_core.doctor import check_home
+
+    drop(home, "sensor_readings", "r.csv", f"{READINGS}\nT1,2026-01-02T00:00:00,1.5,good\n")
+    drop(home, "sensor_readings", "s.csv", f"{READINGS}\nT1,2026-01-03T00:00:00,2.5,good\n")
+    ingest_landing(home)
+    lake_msgs = [i.message for i in check_home(home).findings if i.subject == "lake"]
+    assert lake_msgs == ["all 2 lake files present, each matching its hash"]
+    first, second = _lake_files(home)
+    with first.open("ab") as fh:
+        fh.write(b"x")
+    second.unlink()
+    report = check_home(home)
+    (item,) = [i for i in report.findings if i.subject == "lake"]
+    assert item.level == "error"
+    assert "2 of 2 lake files are missing or changed" in item.message
+    assert not report.ok

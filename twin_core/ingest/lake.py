@@ -296,6 +296,15 @@ def lake_paths(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(r[0]) for r in con.execute("select path from ingest.lake_files").fetchall()]
 
 
-def missing_files(con: duckdb.DuckDBPyConnection, home: Path) -> list[str]:
-    """Lake files the manifest names that are not in TWIN_HOME/lake (for ``twin doctor``)."""
-    return [p for p in lake_paths(con) if not (home / p).is_file()]
+def verify(con: duckdb.DuckDBPyConnection, home: Path) -> tuple[int, list[str]]:
+    """(files checked, problems): each lake file the manifest names must be in TWIN_HOME
+    with the bytes its hash names (``twin doctor``; reads every lake file)."""
+    rows = con.execute("select distinct path, sha256 from ingest.lake_files order by 1").fetchall()
+    bad: list[str] = []
+    for path, sha in rows:
+        full = home / str(path)
+        if not full.is_file():
+            bad.append(f"{path} is missing")
+        elif _sha256(full) != sha:
+            bad.append(f"{path} does not match its hash (changed or damaged)")
+    return len(rows), bad
