@@ -53,7 +53,7 @@ def main() -> None:
             env.pop("PREFECT_API_URL", None)  # the ephemeral API, as a user's first run
             subprocess.run([twin, "init"], env=env, check=True, capture_output=True)
             subprocess.run(
-                [twin, "generate", "--days", "1", "--sensors", "8", "--start", "2026-03-02"],
+                [twin, "generate", "--out", str(home), "--days", "1", "--start", "2026-03-02"],
                 env=env,
                 check=True,
                 capture_output=True,
