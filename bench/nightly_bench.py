@@ -20,7 +20,7 @@ Writes ``bench-out/nightly.json`` and ``bench-out/nightly.md`` (targets against 
 Parts run alone merge into the JSON already there, so a long run can be split:
 
     make bench                                              # everything (long: tens of minutes)
-    .venv/bin/python bench/nightly_bench.py --only floor    # parts: floor,growth,sensors,scenario
+    .venv/bin/python bench/nightly_bench.py --only floor    # parts: floor,growth,sensors,scenario,peer
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ import bench_targets  # a sibling script module, not a package
 
 OUT = Path("bench-out")
 START = date(2026, 3, 2)
-PARTS = ("floor", "growth", "sensors", "scenario")
+PARTS = ("floor", "growth", "sensors", "scenario", "peer")
 
 
 def reset_peak() -> None:
@@ -419,6 +419,23 @@ def part_scenario(args: argparse.Namespace, results: dict[str, Any]) -> None:
     results["scenario"] = scenario_seconds()
 
 
+def part_peer(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """The twin's nightly (``twin init`` + ``twin nightly``, whole processes) against the
+    pandas + GX peer (bench/pandas_peer.py) on the bench day, alternating, CPU s of each."""
+    import pandas_peer
+
+    p = plant(args.root, 1, args.sensors)
+    home = args.root / "peer-home"
+    if home.exists():
+        shutil.rmtree(home)
+    land(home, master_files(p) + day_files(p, START, "parquet"))
+    runs = pandas_peer.compare(home, START.isoformat(), args.peer_runs)
+    twin = min(r["cpu_s"] for r in runs if r["who"] == "twin")
+    peer = min(r["cpu_s"] for r in runs if r["who"] == "peer")
+    results["peer"] = {"runs": runs, "twin_cpu_s": twin, "peer_cpu_s": peer, "ratio": twin / peer}
+    shutil.rmtree(home)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -438,6 +455,7 @@ def main() -> None:
     ap.add_argument(
         "--only", default=",".join(PARTS), help=f"comma-separated parts of {', '.join(PARTS)}"
     )
+    ap.add_argument("--peer-runs", type=int, default=2, help="alternating runs of the peer part")
     ap.add_argument("--fresh", action="store_true", help="drop earlier parts' results")
     ap.add_argument("--keep-plants", action="store_true", help="keep the generated plants")
     args = ap.parse_args()
@@ -459,6 +477,7 @@ def main() -> None:
             "growth": part_growth,
             "sensors": part_sensors,
             "scenario": part_scenario,
+            "peer": part_peer,
         }[part](args, results)
         results.setdefault("conditions", {})[part] = {"before": before, "after": conditions()}
         json_path.write_text(json.dumps(results, indent=2, default=str))

@@ -83,6 +83,8 @@ def _check_warehouse(settings: Settings, report: HomeReport) -> None:
         return
     try:
         n, failed = unreadable_tables(con)
+        if not failed:
+            _check_lake(con, settings, report)
     finally:
         con.close()
     if failed:
@@ -104,6 +106,28 @@ def _check_warehouse(settings: Settings, report: HomeReport) -> None:
         )
     else:
         report.add("ok", subject, f"all {n} tables read back whole (every block's checksum)")
+
+
+def _check_lake(con: duckdb.DuckDBPyConnection, settings: Settings, report: HomeReport) -> None:
+    """Every lake file the manifest names is there, with the bytes its name (a hash) says."""
+    from twin_core.ingest.lake import verify
+
+    try:
+        checked, bad = verify(con, settings.home)
+    except duckdb.CatalogException:
+        return  # a warehouse older than the lake (schema before 120): nothing to check
+    if not checked:
+        return
+    if bad:
+        listed = "; ".join(bad[:5]) + (f" (and {len(bad) - 5} more)" if len(bad) > 5 else "")
+        report.add(
+            "error",
+            "lake",
+            f"{len(bad)} of {checked} lake files are missing or changed: {listed}. Run "
+            "`twin recover` to rebuild them from the landing files",
+        )
+    else:
+        report.add("ok", "lake", f"all {checked} lake files present, each matching its hash")
 
 
 def _check_published(settings: Settings, report: HomeReport) -> None:

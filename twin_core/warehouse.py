@@ -267,6 +267,9 @@ def open_warehouse(
                 )
         if not read_only:
             apply_schema(con)
+            from twin_core.ingest.lake import ensure_root  # ingest imports this module
+
+            ensure_root(con, settings.home)
         yield con
     except duckdb.Error as exc:
         if looks_damaged(exc):

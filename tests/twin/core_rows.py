@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from twin_core.contracts import get_source
+from twin_core.ingest.lake import rows_table
 from twin_core.validation.promote_in_place import IN_PLACE
 from twin_core.warehouse import quote_ident
 
@@ -56,7 +57,8 @@ def insert_frame(con: duckdb.DuckDBPyConnection, source: str, frame: pl.DataFram
 
 
 def _target(source: str) -> str:
-    return f"{'raw' if source in IN_PLACE else 'core'}.{quote_ident(source)}"
+    # A source kept in the lake: its rows outside the lake (raw.<source> is a view).
+    return rows_table(source) if source in IN_PLACE else f"core.{quote_ident(source)}"
 
 
 def _promoted(con: duckdb.DuckDBPyConnection, source: str, batch_id: str = "B1") -> None:

@@ -189,7 +189,7 @@ def test_a_late_reading_recomputes_only_its_day(
     days = [date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)]
     sensor_cache.refresh(con, days)
     con.execute(
-        "insert into raw.sensor_readings values ('S1', timestamp '2026-03-03 10:00:00', 77.0, "
+        "insert into raw.sensor_readings_rows values ('S1', timestamp '2026-03-03 10:00:00', 77.0, "
         "'good', 'B2', 'late.parquet', 1, null, timestamp '2026-03-06 01:00')"
     )
     promote_in_place(con, SOURCES["sensor_readings"], "B2", rows=1, quarantined=0, dedupe=False)

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from twin_core.contracts import get_source
+from twin_core.ingest.lake import rows_table
 from twin_core.settings import Settings
 from twin_core.warehouse import open_warehouse, quote_ident
 
@@ -52,10 +53,20 @@ def insert_raw(
         for i, r in enumerate(rows, start=1)
     ]
     con.executemany(
-        f"insert into raw.{quote_ident(source)} ({', '.join(cols)}) "
+        f"insert into {_table(con, source)} ({', '.join(cols)}) "
         f"values ({', '.join('?' for _ in cols)})",
         values,
     )
+
+
+def _table(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """raw.<source>, or the table beside the lake's view of it (schema 120 on)."""
+    kind = con.execute(
+        "select table_type from information_schema.tables where table_schema = 'raw' "
+        "and table_name = ?",
+        [source],
+    ).fetchone()
+    return f"raw.{quote_ident(source)}" if kind and kind[0] == "BASE TABLE" else rows_table(source)
 
 
 @pytest.fixture

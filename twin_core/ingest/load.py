@@ -20,11 +20,13 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
 from twin_core.contracts import Column, DuckType, Source
 from twin_core.faults import crash_point
+from twin_core.ingest.lake import fits_contract, in_lake, quarantine_marked, record, store
 from twin_core.ingest.mapping import Resolved
 from twin_core.ingest.readers import Relation
 from twin_core.warehouse import quote_ident
@@ -120,8 +122,9 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def insert_sql(contract: Source, rel: Relation, res: Resolved) -> tuple[str, dict[str, object]]:
-    """The single-pass ``insert`` of a file into ``raw.<source>`` (bad rows marked)."""
+def typed_sql(contract: Source, rel: Relation, res: Resolved) -> tuple[str, dict[str, object]]:
+    """The single pass over a file typing it to the contract: the contract columns, ``_row``
+    and ``_extra`` (bad rows marked)."""
     params: dict[str, object] = dict(rel.params)
     n = len(rel.columns)
     passthrough = ["_row"] + ([rel.json_column] if rel.json_column else [])
@@ -135,7 +138,10 @@ def insert_sql(contract: Source, rel: Relation, res: Resolved) -> tuple[str, dic
 
     failed: list[str] = []
     reasons: list[str] = []
-    values = [_value(col, rel, res, failed, reasons) for col in contract.columns]
+    values = [
+        f"{_value(col, rel, res, failed, reasons)} as {quote_ident(col.name)}"
+        for col in contract.columns
+    ]
     bad = " or ".join(failed) if failed else "false"
     rule = _sql_text("cast_failed")
     reason = f"concat_ws('; ', {', '.join(reasons)})" if reasons else "''"
@@ -150,13 +156,21 @@ def insert_sql(contract: Source, rel: Relation, res: Resolved) -> tuple[str, dic
         f"json_object('rule', {rule}, 'reason', {reason}, 'raw', {row_json})::varchar"
     )
     extra = _extra_sql(rel, res, params)
+    sql = f"""
+select {", ".join(values)}, _row,
+    case when {bad} then {stash} else {extra} end as _extra
+from (select {inner} from ({rel.sql}))
+"""
+    return sql, params
+
+
+def insert_sql(contract: Source, rel: Relation, res: Resolved) -> tuple[str, dict[str, object]]:
+    """The single-pass ``insert`` of a file into ``raw.<source>`` (bad rows marked)."""
+    typed, params = typed_sql(contract, rel, res)
     cols = ", ".join(quote_ident(c.name) for c in contract.columns)
     sql = f"""
 insert into raw.{quote_ident(contract.name)} ({cols}, _batch_id, _file, _row, _extra, _ingested_at)
-select {", ".join(values)}, $batch_id, $file, _row,
-    case when {bad} then {stash} else {extra} end,
-    $ingested_at
-from (select {inner} from ({rel.sql}))
+select {cols}, $batch_id, $file, _row, _extra, $ingested_at from ({typed})
 """
     return sql, params
 
@@ -197,9 +211,17 @@ def load_file(
     batch_id: str,
     file: str,
     ingested_at: datetime,
+    lake: tuple[Path, Path, str] | None = None,
 ) -> Counts:
     """Load one file inside the caller's transaction; returns its reconciliation. Rows that
-    failed a cast are in quarantine and, marked, still in raw until ``purge_marked``."""
+    failed a cast are in quarantine and, marked, still in raw until ``purge_marked``.
+
+    ``lake`` (TWIN_HOME, the landing file's path, its format) for a source kept in the lake
+    (``twin_core.ingest.lake``): the rows go into a lake file instead of a warehouse table."""
+    if lake is not None and in_lake(contract.name):
+        return _load_to_lake(
+            con, contract, rel, res, lake, batch_id=batch_id, file=file, ingested_at=ingested_at
+        )
     sql, params = insert_sql(contract, rel, res)
     params |= {"batch_id": batch_id, "file": file, "ingested_at": ingested_at}
     row = con.execute(sql, params).fetchone()
@@ -222,6 +244,31 @@ def load_file(
     return Counts(read, read - quarantined, quarantined)
 
 
+def _load_to_lake(
+    con: duckdb.DuckDBPyConnection,
+    contract: Source,
+    rel: Relation,
+    res: Resolved,
+    where: tuple[Path, Path, str],
+    *,
+    batch_id: str,
+    file: str,
+    ingested_at: datetime,
+) -> Counts:
+    home, landing_path, fmt = where
+    adopt = fits_contract(con, contract, rel, res, fmt)
+    typed, params = (None, {}) if adopt else typed_sql(contract, rel, res)
+    lf = store(con, home, contract, landing_path, typed, params, adopt=adopt)
+    crash_point("ingest.mid_file")
+    quarantined = 0
+    if lf.how == "converted":
+        quarantined = quarantine_marked(
+            con, contract.name, home / lf.path, batch_id, file, ingested_at
+        )
+    record(con, contract.name, lf, batch_id=batch_id, file=file, ingested_at=ingested_at, home=home)
+    return Counts(lf.rows, lf.rows - quarantined, quarantined)
+
+
 def purge_marked(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     """Delete from raw the rows of ``batch_id`` marked as failed casts (their copies are in
     quarantine). Only sources whose manifest counts quarantined rows are searched."""
@@ -231,6 +278,8 @@ def purge_marked(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     ).fetchall()
     deleted = 0
     for (source,) in sources:
+        if in_lake(str(source)):
+            continue  # the lake's view leaves marked rows out
         row = con.execute(
             f"delete from raw.{quote_ident(str(source))} "
             "where _batch_id = $b and starts_with(_extra, $stash)",

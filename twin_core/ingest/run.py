@@ -437,7 +437,14 @@ def _load(
         res = resolve(contract, mapping, rel.columns)
         _check_columns(contract, res, list(rel.columns))
         counts = load_file(
-            con, contract, rel, res, batch_id=plan.batch_id, file=f.rel, ingested_at=at
+            con,
+            contract,
+            rel,
+            res,
+            batch_id=plan.batch_id,
+            file=f.rel,
+            ingested_at=at,
+            lake=(settings.home, f.path, f.format),
         )
         found = scan()
         if (damaged := _damage(found)) is not None:
