@@ -108,7 +108,7 @@ def test_every_view_is_declared_over_a_declared_table(fresh: duckdb.DuckDBPyConn
     for view, comment in views:
         assert comment == T.VIEWS[view][1]
         base = T.table(
-            "raw.sensor_readings" if view == "core.sensor_readings" else T.VIEWS[view][0]
+            "raw.sensor_readings_rows" if view == "core.sensor_readings" else T.VIEWS[view][0]
         )
         schema, name = view.split(".")
         for col, typ, comment in fresh.execute(

@@ -1613,6 +1613,54 @@ _DECLARED: tuple[Table, ...] = (
         key=("batch_id",),
     ),
     Table(
+        "ingest.lake_files",
+        "Sensor readings stored once, as write-once Parquet files under TWIN_HOME/lake/"
+        "<source>/site=<id>/day=<date>/<sha256>.parquet (twin_core/ingest/lake.py); "
+        "raw.sensor_readings is a view over them. Grain: one row per landing file version "
+        "whose rows are in the lake.",
+        (
+            Col("source", "VARCHAR", "the contract source (sensor_readings)", not_null=True),
+            Col(
+                "path",
+                "VARCHAR",
+                "relative to TWIN_HOME: lake/<source>/site=<id>/day=<date>/<sha256>.parquet",
+                not_null=True,
+            ),
+            Col("sha256", "VARCHAR", "of the lake file's bytes (its name)", not_null=True),
+            Col(
+                "how",
+                "VARCHAR",
+                "adopted (the landing Parquet file itself) | converted (typed once, with _row "
+                "and _extra)",
+                not_null=True,
+            ),
+            Col(
+                "batch_id",
+                "VARCHAR",
+                "provenance of every row of the file: _batch_id, _file, _ingested_at",
+                not_null=True,
+            ),
+            Col("file", "VARCHAR", "path relative to landing/", not_null=True),
+            Col("ingested_at", "TIMESTAMP", "when the file was ingested (UTC)", not_null=True),
+            Col(
+                "rows",
+                "BIGINT",
+                "rows in the lake file (converted: also the rows that failed a cast, marked in "
+                "_extra)",
+                not_null=True,
+            ),
+            Col("site_id", "VARCHAR", "", not_null=True),
+            Col("day", "DATE", "the day of the file's earliest reading"),
+        ),
+        key=("source", "batch_id", "file"),
+    ),
+    Table(
+        "meta.lake_root",
+        "One row: the TWIN_HOME the lake views' absolute paths were written for (a home that "
+        "moved gets them rewritten at its next write open).",
+        (Col("root", "VARCHAR", "absolute path of TWIN_HOME", not_null=True),),
+    ),
+    Table(
         "meta.schema_version",
         "One row per applied migration file of sql/schema, with its checksum.",
         (
@@ -1670,7 +1718,12 @@ def _contract_tables() -> tuple[Table, ...]:
                 not_null = not_null or (layer == "raw" and name == "_ingested_at")
                 cols.append(Col(name, typ, meaning, not_null=not_null))
             desc = f"{s.description} Landing source {s.name} ({s.system}), {what}."
-            out.append(Table(f"{layer}.{s.name}", desc, tuple(cols)))
+            name = f"{layer}.{s.name}"
+            if name == "raw.sensor_readings":
+                # a view over the lake and these rows (120_lake.sql): in VIEWS
+                name = "raw.sensor_readings_rows"
+                desc += " The rows an earlier version stored in the warehouse, before the lake."
+            out.append(Table(name, desc, tuple(cols)))
     return tuple(out)
 
 
@@ -1703,10 +1756,19 @@ VIEWS: dict[str, tuple[str, str]] = {
         "Every night's state of every instruction key (latest complete snapshot of each plant "
         "day), newest night first. " + _BY_NAME["history.instruction_history"].description,
     ),
+    "raw.sensor_readings": (
+        "raw.sensor_readings_rows",
+        "The readings of the lake's Parquet files (ingest.lake_files) and of "
+        "raw.sensor_readings_rows. "
+        + SOURCES["sensor_readings"].description
+        + " Landing source sensor_readings (iot), as ingested (typed).",
+    ),
     "core.sensor_readings": (
         "core.sensor_readings",
         "The raw readings of promoted batches less the rows validation left out "
-        "(core.sensor_reading_exclusions). " + _BY_NAME["raw.sensor_readings"].description,
+        "(core.sensor_reading_exclusions). "
+        + SOURCES["sensor_readings"].description
+        + " Landing source sensor_readings (iot), as ingested (typed).",
     ),
 }
 
@@ -1722,7 +1784,7 @@ def table(full_name: str) -> Table:
 def view_meaning(view: str, column: str) -> str:
     base, _ = VIEWS[view]
     if view == "core.sensor_readings":
-        return table("raw.sensor_readings").column(column).meaning
+        return table("raw.sensor_readings_rows").column(column).meaning
     return table(base).column(column).meaning
 
 
@@ -1730,10 +1792,11 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def comment_statements(con: duckdb.DuckDBPyConnection) -> list[str]:
+def comment_statements(con: duckdb.DuckDBPyConnection, only: str | None = None) -> list[str]:
     """The ``COMMENT ON`` statements that make the catalogue behind ``con`` carry the
     declared meaning of every declared table, view and column it has (only those whose
-    comment differs: applying twice runs nothing the second time)."""
+    comment differs: applying twice runs nothing the second time); ``only``: of that one
+    ``schema.name`` (a view just re-created)."""
     objects = {
         (str(s), str(n)): (str(kind), str(c or ""))
         for s, n, kind, c in con.execute(
@@ -1747,6 +1810,8 @@ def comment_statements(con: duckdb.DuckDBPyConnection) -> list[str]:
         "select schema_name, table_name, column_name, coalesce(comment, '') "
         "from duckdb_columns() where database_name = current_database() and not internal"
     ).fetchall()
+    if only is not None:
+        objects = {k: v for k, v in objects.items() if f"{k[0]}.{k[1]}" == only}
     out: list[str] = []
     for (schema, name), (kind, current) in sorted(objects.items()):
         full = f"{schema}.{name}"

@@ -242,3 +242,20 @@ def test_doctor_finds_a_missing_or_changed_lake_file(home: Settings) -> None:
     assert item.level == "error"
     assert "2 of 2 lake files are missing or changed" in item.message
     assert not report.ok
+
+
+def test_the_rewritten_view_keeps_its_declared_comments(home: Settings) -> None:
+    """Each ingest re-creates raw.sensor_readings over the lake's files; the view and its
+    columns carry their declared meanings afterwards (twin_core/tables.py), as at open."""
+    from twin_core import tables
+
+    _sensors(home)
+    drop(home, "sensor_readings", "r.csv", f"{READINGS}\nT1,2026-01-02T00:00:00,1.5,good\n")
+    ingest_landing(home)
+    with duckdb.connect(str(home.warehouse_path), read_only=True) as con:
+        (comment,) = con.execute(
+            "select comment from duckdb_views() "
+            "where schema_name = 'raw' and view_name = 'sensor_readings'"
+        ).fetchone() or (None,)
+        assert "lake" in str(comment) and comment == tables.VIEWS["raw.sensor_readings"][1]
+        assert tables.comment_statements(con) == []

@@ -270,7 +270,12 @@ def view_sql(con: duckdb.DuckDBPyConnection, source: str, home: Path) -> str:
 
 
 def refresh_view(con: duckdb.DuckDBPyConnection, source: str, home: Path) -> None:
+    from twin_core.tables import comment_statements
+
     con.execute(view_sql(con, source, home))
+    # create or replace drops the view's comments: give it its declared meanings again
+    for statement in comment_statements(con, only=f"raw.{source}"):
+        con.execute(statement)
     con.execute("delete from meta.lake_root")
     con.execute("insert into meta.lake_root values ($r)", {"r": str(home)})
 
