@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.runtime import flow_run
+from prefect.runtime import deployment, flow_run
 from pydantic import Field
 from twin_core.scenario.spec import PlantDate
 from twin_core.settings import Settings
@@ -87,7 +87,7 @@ def _refresh_deployment_choices(settings: Settings, logger: Any) -> None:
     """A run from a deployment: write the master data's ids it just published into the twin
     deployments' schemas (flows.deploy), so the next runs created are checked against them.
     Best effort: a failure is a warning, the night's work is done."""
-    if flow_run.get_deployment_id() is None:
+    if deployment.id is None:
         return
     from flows.deploy import forbid_unknown_parameters, master_data_ids
 
