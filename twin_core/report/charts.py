@@ -108,12 +108,12 @@ def bar_chart(
             alt.Chart(ref)
             .mark_rule(strokeDash=[5, 3], strokeWidth=1.5)
             .encode(
-                y="value:Q",
+                y=alt.Y("value:Q"),
                 color=alt.Color("what:N", scale=_legend([name], [BAD]), title=None),
                 description=_DESC,
             )
         )
-    return render(alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT), title)
+    return render(alt.layer(*layers, title=title, width=WIDTH, height=HEIGHT), title)
 
 
 def line_chart(title: str, frame: pl.DataFrame, *, y_title: str, percent: bool = False) -> Html:
@@ -174,7 +174,7 @@ def fan_chart(title: str, frame: pl.DataFrame, *, unit: str = "good units") -> H
         .encode(
             x=x,
             y=alt.Y("p10:Q", title=f"{unit} per day"),
-            y2="p90:Q",
+            y2=alt.Y2("p90:Q"),
             color=alt.Color("b:N", scale=scale, title=None),
             description=_DESC,
         )
@@ -182,18 +182,18 @@ def fan_chart(title: str, frame: pl.DataFrame, *, unit: str = "good units") -> H
     )
     p50 = (
         base.mark_line()
-        .encode(x=x, y="p50:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
+        .encode(x=x, y=alt.Y("p50:Q"), color=alt.Color("b:N", scale=scale), description=_DESC)
         .transform_calculate(b="'p50'")
     )
     req = (
         base.mark_line(strokeDash=[5, 3])
-        .encode(x=x, y="required:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
+        .encode(x=x, y=alt.Y("required:Q"), color=alt.Color("b:N", scale=scale), description=_DESC)
         .transform_calculate(b="'required'")
     )
     points = base.mark_point(filled=True, size=40).encode(
-        x=x, y="p50:Q", color=alt.Color("state:N", scale=scale), description=_DESC
+        x=x, y=alt.Y("p50:Q"), color=alt.Color("state:N", scale=scale), description=_DESC
     )
-    chart = alt.layer(band, p50, req, points).properties(title=title, width=WIDTH, height=HEIGHT)
+    chart = alt.layer(band, p50, req, points, title=title, width=WIDTH, height=HEIGHT)
     return render(chart, title)
 
 
@@ -238,7 +238,10 @@ def projection_chart(
         .transform_calculate(b="'receipts'")
         .mark_bar(opacity=0.7, size=8)
         .encode(
-            x=x, y="receipts:Q", color=alt.Color("b:N", scale=scale, title=None), description=_DESC
+            x=x,
+            y=alt.Y("receipts:Q"),
+            color=alt.Color("b:N", scale=scale, title=None),
+            description=_DESC,
         ),
         base.transform_calculate(b="'closing on hand'")
         .mark_line(point=True)
@@ -252,7 +255,7 @@ def projection_chart(
     layers += _limit_rules(
         {"reorder point": reorder_point, "safety stock": safety_stock}, scale, unit, width=None
     )
-    chart = alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT)
+    chart = alt.layer(*layers, title=title, width=WIDTH, height=HEIGHT)
     return render(chart, title)
 
 
@@ -279,7 +282,11 @@ def _limit_rules(
         out.append(
             alt.Chart(ref)
             .mark_rule(**style)
-            .encode(**{axis: "value:Q"}, color=alt.Color("b:N", scale=scale), description=_DESC)
+            .encode(
+                **{axis: (alt.X if axis == "x" else alt.Y)("value:Q")},
+                color=alt.Color("b:N", scale=scale),
+                description=_DESC,
+            )
         )
     return out
 
@@ -364,8 +371,8 @@ def control_chart(
             alt.Chart(zones)
             .mark_rect()
             .encode(
-                y="lo:Q",
-                y2="hi:Q",
+                y=alt.Y("lo:Q"),
+                y2=alt.Y2("hi:Q"),
                 fill=alt.Fill(
                     "zone:N",
                     scale=alt.Scale(
@@ -390,7 +397,7 @@ def control_chart(
     layers.append(
         base.mark_point(filled=True, size=30).encode(
             x=x,
-            y="value:Q",
+            y=alt.Y("value:Q"),
             color=alt.Color("state:N", scale=scale, title=None),
             description=_DESC,
         )
@@ -398,11 +405,9 @@ def control_chart(
     layers.append(
         base.transform_filter("datum.named != null")
         .mark_text(dy=-9, fontSize=9, color=BAD)
-        .encode(x=x, y="value:Q", text="named:N")
+        .encode(x=x, y=alt.Y("value:Q"), text=alt.Text("named:N"))
     )
-    top = alt.layer(*layers).properties(
-        title=f"{title}: {location} chart", width=WIDTH, height=HEIGHT
-    )
+    top = alt.layer(*layers, title=f"{title}: {location} chart", width=WIDTH, height=HEIGHT)
     panels: list[alt.LayerChart | alt.FacetChart] = [top]
     if frame["spread"].drop_nulls().len() > 0:
         low = [
@@ -414,7 +419,7 @@ def control_chart(
             *_limit_rules({"centre": range_center, "control limit": range_ucl}, scale, ""),
             *_limit_rules({"control limit": range_lcl}, scale, ""),
         ]
-        panels.append(alt.layer(*low).properties(title=f"{spread} chart", width=WIDTH, height=90))
+        panels.append(alt.layer(*low, title=f"{spread} chart", width=WIDTH, height=90))
     out = alt.vconcat(*panels).resolve_scale(color="shared", x="shared")
     return render(out, f"{title}: {location}-{spread} chart")
 
@@ -469,7 +474,7 @@ def capability_chart(
         .mark_bar(opacity=0.75)
         .encode(
             x=alt.X("lo:Q", bin="binned", title=f"{title.split(':')[0]} (as measured)"),
-            x2="hi:Q",
+            x2=alt.X2("hi:Q"),
             y=alt.Y("count:Q", title="measurements per bin"),
             color=alt.Color("b:N", scale=scale, title=None),
             description=_DESC,
@@ -491,13 +496,18 @@ def capability_chart(
         layers.append(
             alt.Chart(curve)
             .mark_line()
-            .encode(x="x:Q", y="y:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
+            .encode(
+                x=alt.X("x:Q"),
+                y=alt.Y("y:Q"),
+                color=alt.Color("b:N", scale=scale),
+                description=_DESC,
+            )
         )
     layers += _limit_rules({"LSL": lsl, "USL": usl}, scale, axis="x")
     flag = f" (below target {full(cpk_target)})" if low_cpk else ""
     label = f"{title}: Cpk {cpk_text}{flag}"
-    chart = alt.layer(*layers).properties(
-        title=alt.Title(label, color=BAD if low_cpk else None), width=WIDTH, height=HEIGHT
+    chart = alt.layer(
+        *layers, title=alt.Title(label, color=BAD if low_cpk else None), width=WIDTH, height=HEIGHT
     )
     return render(chart, label)
 
@@ -592,7 +602,7 @@ def waterfall_chart(title: str, frame: pl.DataFrame, *, unit: str = "hours") -> 
         .encode(
             x=alt.X("step:N", sort=None, title=None, axis=alt.Axis(labelAngle=-30)),
             y=alt.Y("top:Q", title=unit),
-            y2="bottom:Q",
+            y2=alt.Y2("bottom:Q"),
             color=alt.Color("kind:N", scale=scale, title=None),
             description=_DESC,
         )
@@ -634,18 +644,23 @@ def rate_chart(title: str, frame: pl.DataFrame, *, unit: str = "per 1,000 units"
         .encode(
             x=x,
             y=alt.Y("lo:Q", title=f"complaints {unit}"),
-            y2="hi:Q",
+            y2=alt.Y2("hi:Q"),
             color=alt.Color("i:N", scale=scale, title=None),
             description=_DESC,
         ),
         base.transform_filter("datum.reference != null")
         .transform_calculate(i="'siblings\\' rate'")
         .mark_tick(thickness=2, size=18)
-        .encode(x=x, y="reference:Q", color=alt.Color("i:N", scale=scale), description=_DESC),
-        base.mark_point(filled=True, size=50).encode(
-            x=x, y="rate:Q", color=alt.Color("b:N", scale=scale), description=_DESC
+        .encode(
+            x=x, y=alt.Y("reference:Q"), color=alt.Color("i:N", scale=scale), description=_DESC
         ),
-    ).properties(title=title, width=WIDTH, height=HEIGHT)
+        base.mark_point(filled=True, size=50).encode(
+            x=x, y=alt.Y("rate:Q"), color=alt.Color("b:N", scale=scale), description=_DESC
+        ),
+        title=title,
+        width=WIDTH,
+        height=HEIGHT,
+    )
     return render(chart, title)
 
 
@@ -679,14 +694,17 @@ def fan_overlay_chart(title: str, frame: pl.DataFrame, *, unit: str = "good unit
     base = alt.Chart(data)
     chart = alt.layer(
         base.mark_area(opacity=0.25).encode(
-            x=x, y=alt.Y("p10:Q", title=f"{unit} per day"), y2="p90:Q", color=colour
+            x=x, y=alt.Y("p10:Q", title=f"{unit} per day"), y2=alt.Y2("p90:Q"), color=colour
         ),
-        base.mark_line().encode(x=x, y="p50:Q", color=colour),
-        base.mark_line(strokeDash=[5, 3]).encode(x=x, y="required:Q", color=colour),
+        base.mark_line().encode(x=x, y=alt.Y("p50:Q"), color=colour),
+        base.mark_line(strokeDash=[5, 3]).encode(x=x, y=alt.Y("required:Q"), color=colour),
         base.mark_point(filled=True, size=30).encode(
-            x=x, y="p50:Q", color=colour, description=_DESC
+            x=x, y=alt.Y("p50:Q"), color=colour, description=_DESC
         ),
-    ).properties(title=title, width=WIDTH, height=HEIGHT)
+        title=title,
+        width=WIDTH,
+        height=HEIGHT,
+    )
     return render(chart, title)
 
 
