@@ -291,6 +291,63 @@ def _limit_rules(
     return out
 
 
+# Rule-name labels on a control chart: 9 px text, about this wide per character (DejaVu Sans),
+# in at most this many rows along the top of the panel, this far apart.
+LABEL_CHAR_PX, LABEL_ROWS, LABEL_ROW_PX = 5.6, 3, 11.0
+
+
+def _rule_set(rules: str | None) -> list[str]:
+    return [r.strip() for r in rules.split(",") if r.strip()] if rules else []
+
+
+def rule_counts(rules: Sequence[str | None]) -> list[tuple[str, int]]:
+    """Each rule that fired with the number of lots it fired on, in order of first firing."""
+    counts: dict[str, int] = {}
+    for names in rules:
+        for r in _rule_set(names):
+            counts[r] = counts.get(r, 0) + 1
+    return list(counts.items())
+
+
+def rule_labels(
+    rules: Sequence[str | None], width: float
+) -> tuple[list[str | None], list[float | None], list[str | None]]:
+    """Per lot, the rule names to print, the label's top in pixels and its alignment
+    ("left": it starts at the lot, "right": it ends there), so that labels never
+    overlap on a busy chart: a rule is named where a run of its firings starts (not on
+    every lot of the run), the rules starting on one lot share a label, and each label goes
+    in the first of ``LABEL_ROWS`` rows where it clears the label before it. A label with
+    no room is left out; its lots stay red, their hover names the rules, and the chart's
+    subtitle names every rule that fired."""
+    n = len(rules)
+    step = width / max(n, 1)
+    ends = [-math.inf] * LABEL_ROWS  # right edge (px) of the last label in each row
+    names: list[str | None] = [None] * n
+    tops: list[float | None] = [None] * n
+    aligns: list[str | None] = [None] * n
+    before: set[str] = set()
+    for i, lot_rules in enumerate(rules):
+        now = _rule_set(lot_rules)
+        start = [r for r in now if r not in before]
+        before = set(now)
+        if not start:
+            continue
+        text = ", ".join(start)
+        wide = LABEL_CHAR_PX * len(text) + 4
+        centre = (i + 0.5) * step
+        # Text starts at its lot (so it stays inside the plot on the left) unless it would
+        # run past the right edge; then it ends at its lot.
+        right = centre + wide > width
+        left, end = (centre - wide, centre) if right else (centre, centre + wide)
+        row = next((k for k, last in enumerate(ends) if left > last), None)
+        if row is None:
+            continue
+        ends[row] = end
+        names[i], tops[i] = text, 2 + row * LABEL_ROW_PX
+        aligns[i] = "right" if right else "left"
+    return names, tops, aligns
+
+
 def control_chart(
     title: str,
     frame: pl.DataFrame,
@@ -332,11 +389,14 @@ def control_chart(
         .then(pl.lit("rule fired"))
         .otherwise(pl.lit(value_title))
         .alias("state"),
-        # Name the rules where they start or change, not on every lot of a run.
-        pl.when(pl.col("rules").ne_missing(pl.col("rules").shift(1)))
-        .then(pl.col("rules"))
-        .alias("named"),
     )
+    named, label_y, align = rule_labels(frame["rules"].to_list(), WIDTH)
+    data = data.with_columns(
+        pl.Series("named", named, dtype=pl.String),
+        pl.Series("label_y", label_y, pl.Float64),
+        pl.Series("align", align, pl.String),
+    )
+    counts = rule_counts(frame["rules"].to_list())
     names = [value_title, "rule fired", "centre", "control limit", "LSL", "USL"]
     scale = _legend(
         names,
@@ -402,12 +462,25 @@ def control_chart(
             description=_DESC,
         )
     )
-    layers.append(
-        base.transform_filter("datum.named != null")
-        .mark_text(dy=-9, fontSize=9, color=BAD)
-        .encode(x=x, y=alt.Y("value:Q"), text=alt.Text("named:N"))
-    )
-    top = alt.layer(*layers, title=f"{title}: {location} chart", width=WIDTH, height=HEIGHT)
+    # Rule names in rows along the top of the panel (pixels, not data), each where a run of
+    # its firings starts, laid out so no two overlap (see rule_labels).
+    for side in ("left", "right"):
+        if side in align:
+            layers.append(
+                base.transform_filter(f"datum.align == '{side}'")
+                .mark_text(fontSize=9, color=BAD, baseline="top", align=side)
+                .encode(x=x, y=alt.Y("label_y:Q", scale=None, axis=None), text=alt.Text("named:N"))
+            )
+    heading: Any = f"{title}: {location} chart"
+    if counts:
+        heading = alt.TitleParams(
+            heading,
+            subtitle="rules fired on the lots shown: "
+            + ", ".join(f"{r} on {n} lot(s)" for r, n in counts),
+            subtitleColor=BAD,
+            subtitleFontSize=10,
+        )
+    top = alt.layer(*layers, title=heading, width=WIDTH, height=HEIGHT)
     panels: list[alt.LayerChart | alt.FacetChart] = [top]
     if frame["spread"].drop_nulls().len() > 0:
         low = [
