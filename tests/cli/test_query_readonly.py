@@ -51,8 +51,7 @@ HOSTILE: list[tuple[str, str, str]] = [
     ),
     (
         "attach in-memory, hidden after a comment and a select",
-        "select 1; /* x */ ATTACH IF NOT EXISTS ':memory:' AS m; "
-        "create table m.t as select 1",
+        "select 1; /* x */ ATTACH IF NOT EXISTS ':memory:' AS m; create table m.t as select 1",
         "attach is disabled by configuration in a query session",
     ),
     (
