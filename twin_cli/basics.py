@@ -114,6 +114,7 @@ def query(
     lock_session(con)
     try:
         try:
+            _refuse_attach(con, sql)
             cur = con.execute(sql)
             columns = [d[0] for d in cur.description] if cur.description else []
             rows = cur.fetchall() if columns else []
@@ -129,6 +130,24 @@ def query(
         typer.echo(rendered)
     else:
         out.print(rendered)
+
+
+def _refuse_attach(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """No ATTACH or DETACH among the statements of ``sql`` (DuckDB's own parser tells, so
+    comments, case and several statements in one string change nothing). External access
+    off already refuses attaching a file; this also refuses ``attach ':memory:'`` and
+    ``attach ''``, which need no file and would give the session a writable database."""
+    import duckdb
+
+    for statement in con.extract_statements(sql):
+        kind = statement.type
+        if kind in (duckdb.StatementType.ATTACH, duckdb.StatementType.DETACH):
+            word = "attach" if kind == duckdb.StatementType.ATTACH else "detach"
+            raise UserError(
+                f"query failed: {word} is disabled by configuration in a query session "
+                "(it reads the published file only; no database, in-memory ones included, "
+                "can be attached or detached)"
+            )
 
 
 def open_pinned(path: Path, snapshot: int, settings: Settings) -> duckdb.DuckDBPyConnection:

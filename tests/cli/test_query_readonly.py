@@ -38,6 +38,27 @@ HOSTILE: list[tuple[str, str, str]] = [
         "attach '{home}/warehouse.duckdb' as w; drop table w.history.snapshots",
         "disabled by configuration",
     ),
+    # In-memory attach needs no file, so external access off lets it through; refused too.
+    (
+        "attach an in-memory database",
+        "attach ':memory:' as m",
+        "attach is disabled by configuration in a query session",
+    ),
+    (
+        "attach an unnamed in-memory database",
+        "attach '' as m",
+        "attach is disabled by configuration in a query session",
+    ),
+    (
+        "attach in-memory, hidden after a comment and a select",
+        "select 1; /* x */ ATTACH IF NOT EXISTS ':memory:' AS m; create table m.t as select 1",
+        "attach is disabled by configuration in a query session",
+    ),
+    (
+        "detach the published file",
+        "detach plant",
+        "detach is disabled by configuration in a query session",
+    ),
     ("install an extension (network)", "install httpfs", "disabled"),
     ("load an extension", "load httpfs", "disabled"),
     ("read a URL", "select * from 'https://example.com/x.csv'", "disabled by configuration"),

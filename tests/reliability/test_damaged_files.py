@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import zstandard
 
 from tests.reliability.faulttable import Fault, FaultTable
 from tests.reliability.state import Accounting, row_accounting
@@ -62,6 +63,9 @@ CASES = (
     Case("Parquet footer damaged: don't know what type", "sensor_readings/c_footer_126.parquet", "quarantined", "unparseable_file", "c_footer_126.parquet"),
     Case("NUL byte at line 2,001 (past the first 4 KB)", "sensor_readings/d_nul.csv", "quarantined", "wrong_encoding", "NUL byte at line 2001"),
     Case("NUL bytes inside a gzip file, past its first 4 KB", "sensor_readings/e_nul.csv.gz", "quarantined", "wrong_encoding", "NUL byte at line 2001"),
+    Case("truncated .csv.zst (cut mid-stream)", "sensor_readings/a_cut.csv.zst", "quarantined", "unparseable_file", "the zstd stream ends after"),
+    Case("binary garbage under .csv.zst", "sensor_readings/a_garbage.csv.zst", "quarantined", "unparseable_file", "not a valid zstd file"),
+    Case("NUL bytes inside a zstd file, past its first 4 KB", "sensor_readings/e_nul.csv.zst", "quarantined", "wrong_encoding", "NUL byte at line 2001"),
     Case("invalid UTF-8 byte in data row 61", "sensor_readings/f_utf8.csv", "quarantined", "wrong_encoding", "Line: 62"),
     Case("CSV cut inside its last field (6070.0 landed as 60), just written", "sensor_readings/g_cut_field.csv", "skipped", None, "held back: the last line has no newline"),
     Case("CSV cut inside a quoted field, just written", "sensor_readings/h_cut_quote.csv", "skipped", None, "held back: the last line has no newline"),
@@ -96,6 +100,12 @@ def _land(landing: Path, scratch: Path) -> None:
     )
     whole = gzip.compress(_readings(20_000).encode())
     _write(landing, "sensor_readings/a_cut.csv.gz", whole[: len(whole) // 2])
+    whole_zst = zstandard.compress(_readings(20_000).encode())
+    _write(landing, "sensor_readings/a_cut.csv.zst", whole_zst[: len(whole_zst) // 2])
+    # A zstd frame header, then bytes that are no zstd block.
+    _write(
+        landing, "sensor_readings/a_garbage.csv.zst", b"\x28\xb5\x2f\xfd" + bytes(range(256)) * 8
+    )
     data = bytearray(_parquet(scratch / "p.parquet", 200_000))
     data[4000:4400] = b"\xab" * 400  # inside the first column's data pages
     _write(landing, "sensor_readings/b_page.parquet", bytes(data))
@@ -110,6 +120,7 @@ def _land(landing: Path, scratch: Path) -> None:
     nul = [*lines[:2000], "T1,2026-03-02T10:00:00,1\x00\x00\x005\n", *lines[2001:]]
     _write(landing, "sensor_readings/d_nul.csv", "".join(nul))
     _write(landing, "sensor_readings/e_nul.csv.gz", gzip.compress("".join(nul).encode()))
+    _write(landing, "sensor_readings/e_nul.csv.zst", zstandard.compress("".join(nul).encode()))
     bad = [line.encode() for line in lines]
     bad[61] = bad[61].replace(b"T1", b"T\xff1")
     _write(landing, "sensor_readings/f_utf8.csv", b"".join(bad))
@@ -326,3 +337,21 @@ def test_a_file_that_changes_while_ingest_runs_is_not_loaded_half_written(
             0,
         )
     )
+
+
+def test_a_whole_zstd_extract_loads_every_row(tmp_path: Path) -> None:
+    """.csv.zst is an extract format: a whole file (two frames, as `zstd -c a b > c` writes)
+    loads every row; the checks read its text, not the compressed bytes (whose NULs had
+    every .zst file quarantined as not UTF-8)."""
+    settings = Settings(home=tmp_path / "home", ingest_settle_s=0)
+    first = _readings(2000)
+    second = "".join(line + "\n" for line in _readings(3000, start=2000).splitlines()[1:])
+    _write(
+        settings.landing_dir,
+        "sensor_readings/whole.csv.zst",
+        zstandard.compress(first.encode()) + zstandard.compress(second.encode()),
+    )
+    result = ingest_landing(settings)
+    (f,) = result.files
+    assert (f.status, f.rows_read, f.rows_loaded, f.rows_quarantined) == ("loaded", 3000, 3000, 0)
+    assert f.reason is None

@@ -5,6 +5,7 @@ dispersion statistic of the control charts, the complaint-rate interval, and mar
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -367,3 +368,57 @@ def test_machine_day_rows_from_before_starved_and_blocked_count_them_as_other_id
     for row in (m1, m2):
         losses = sum(row[col] for _, col in figures.LOSS_STEPS)
         assert losses + row["productive_h"] == pytest.approx(row["planned_h"])
+
+
+def test_rule_labels_on_a_busy_chart_never_overlap_and_every_rule_is_named() -> None:
+    """200 lots where the set of rules changes every few lots: names only where a rule's run
+    starts, no two labels of a row overlap, and the subtitle names every rule with its
+    count of lots (a label with no room is left out, its lots stay red)."""
+    pattern = ["WE1, WE2, WE3, WE4", "WE4", None, "WE2, WE3", "WE1", "WE1, WE2", None]
+    rules = [pattern[i % len(pattern)] for i in range(200)]
+    names, tops, aligns = charts.rule_labels(rules, charts.WIDTH)
+    step = charts.WIDTH / len(rules)
+    rows: dict[float, list[tuple[float, float]]] = {}
+    for i, (name, top) in enumerate(zip(names, tops, strict=True)):
+        assert (name is None) == (top is None)
+        if name is None:
+            continue
+        before = set((rules[i - 1] or "").split(", ")) if i else set()
+        assert all(r not in before for r in name.split(", ")), (i, name)  # a run's start
+        wide, at = charts.LABEL_CHAR_PX * len(name), (i + 0.5) * step
+        span = (at - wide, at) if aligns[i] == "right" else (at, at + wide)
+        assert span[0] >= 0 and span[1] <= charts.WIDTH, (name, span)  # inside the plot
+        rows.setdefault(top, []).append(span)
+    assert len(rows) <= charts.LABEL_ROWS
+    for spans in rows.values():
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(spans)), spans
+    assert {r for n in names if n for r in n.split(", ")} == {"WE1", "WE2", "WE3", "WE4"}
+    counts = dict(charts.rule_counts(rules))
+    assert counts == {
+        r: sum(r in (x or "").split(", ") for x in rules) for r in ("WE1", "WE2", "WE3", "WE4")
+    }
+    frame = pl.DataFrame(
+        {
+            "lot": [f"L{i:03d}" for i in range(200)],
+            "value": [10.0 + (i % 5) / 10 for i in range(200)],
+            "spread": [0.2] * 200,
+            "rules": rules,
+        }
+    )
+    svg = charts.control_chart(
+        "P1 d",
+        frame,
+        chart="Xbar-R",
+        center=10.1,
+        lcl=9.5,
+        ucl=10.7,
+        sigma=0.2,
+        range_center=0.25,
+        range_lcl=0.0,
+        range_ucl=0.6,
+    )
+    assert "rules fired on the lots shown: WE1 on" in svg
+    # Every firing stays marked: each lot where rules fired has a hover title naming them
+    # (on its X-bar point and its R point).
+    tipped = {t for t in titles(svg) if "; rules fired: " in t}
+    assert len(tipped) == sum(r is not None for r in rules)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 import duckdb
+import zstandard
 
 from twin_core.ingest.discover import LandingFile
 
@@ -65,20 +66,74 @@ class Relation:
 
 
 def _open_text_bytes(path: Path) -> IO[bytes]:
-    if path.name.lower().endswith(".gz"):
+    name = path.name.lower()
+    if name.endswith(".gz"):
         return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # a binary IO
+    if name.endswith(".zst"):
+        # Decompressed like .gz: the checks below look at the text, not the zstd frame
+        # (whose bytes held NULs, so every .zst extract was quarantined as "not UTF-8").
+        # Buffered: the reader has no readline of its own.
+        return io.BufferedReader(zstandard.open(path, "rb"))  # type: ignore[arg-type]
     return path.open("rb")
+
+
+# What a damaged compressed stream raises while it is read.
+_STREAM_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, zstandard.ZstdError)
+
+
+def _stream_reason(path: Path, exc: BaseException) -> str:
+    kind = "zstd" if path.name.lower().endswith(".zst") else "gzip"
+    return f"not a valid {kind} file: {exc}"
+
+
+def _check_zstd(path: Path) -> None:
+    """A .zst file read to its end: every frame complete and no NUL byte in the text. DuckDB
+    reads a zstd stream cut at a line boundary as if complete, and the landing scan looks
+    into gzip text only (for .gz the scan finds both)."""
+    offset, lines = 0, 0
+    d = zstandard.ZstdDecompressor().decompressobj()
+    ended = False  # the last frame begun is complete
+    with path.open("rb") as raw:
+        while chunk := raw.read(1 << 20):
+            while chunk:
+                try:
+                    text = d.decompress(chunk)
+                except zstandard.ZstdError as exc:
+                    raise FileRejected(
+                        "unparseable_file",
+                        f"not a valid zstd file: {exc} (after {offset:,} bytes of text)",
+                    ) from None
+                if (nul := text.find(b"\x00")) >= 0:
+                    at = lines + text.count(b"\n", 0, nul) + 1
+                    raise FileRejected(
+                        "wrong_encoding", f"the file contains a NUL byte at line {at}: not text"
+                    )
+                offset += len(text)
+                lines += text.count(b"\n")
+                if d.eof:  # a frame ends; another may follow (zstd -c a b > c)
+                    chunk, ended = d.unused_data, True
+                    d = zstandard.ZstdDecompressor().decompressobj()
+                else:
+                    chunk, ended = b"", False
+    if not ended:
+        raise FileRejected(
+            "unparseable_file",
+            f"the zstd stream ends after {offset:,} bytes of text, before its frame is "
+            "complete: the file is cut short (copied or written only in part?)",
+        )
 
 
 def _check_text_start(f: LandingFile) -> None:
     """Empty files and foreign encodings, from the first bytes (the rest is DuckDB's)."""
     if f.size_bytes == 0:
         raise FileRejected("empty_file", "the file is empty (0 bytes)")
+    if f.path.name.lower().endswith(".zst"):
+        _check_zstd(f.path)
     try:
         with _open_text_bytes(f.path) as fh:
             head = fh.read(_PEEK)
-    except (gzip.BadGzipFile, EOFError) as exc:
-        raise FileRejected("unparseable_file", f"not a valid gzip file: {exc}") from None
+    except _STREAM_ERRORS as exc:
+        raise FileRejected("unparseable_file", _stream_reason(f.path, exc)) from None
     for bom, name in _FOREIGN_BOMS.items():
         if head.startswith(bom):
             raise FileRejected(
@@ -102,8 +157,8 @@ def _csv_header(f: LandingFile) -> list[str]:
             first = raw.readline(_MAX_HEADER)
         text = first.decode("utf-8-sig")
         header = next(csv.reader(io.StringIO(text, newline=""), strict=True), None)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise FileRejected("unparseable_file", f"not a valid gzip file: {exc}") from None
+    except _STREAM_ERRORS as exc:
+        raise FileRejected("unparseable_file", _stream_reason(f.path, exc)) from None
     except UnicodeDecodeError as exc:
         raise FileRejected(
             "wrong_encoding", f"not UTF-8 in the header (line 1, byte {exc.start}): {exc.reason}"
@@ -223,7 +278,7 @@ def read_alone(f: LandingFile) -> FileRejected | None:
         return None  # gone since it was found: the load's own error says so
     except duckdb.Error as exc:
         return _rejection(str(exc), name=f.rel)
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError, ValueError) as exc:
         return _rejection(f"{type(exc).__name__}: {exc}", name=f.rel)
     return None
 

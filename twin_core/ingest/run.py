@@ -47,6 +47,7 @@ from twin_core.ingest.manifest import (
     utcnow,
 )
 from twin_core.ingest.mapping import ColumnMapping, Resolved, load_mapping, resolve
+from twin_core.ingest.notes import file_notes
 from twin_core.ingest.readers import FileRejected, classify_duckdb_error, probe, read_alone
 from twin_core.ingest.result import UNCHANGED, FileResult, IngestResult
 from twin_core.settings import Settings
@@ -446,6 +447,7 @@ def _load(
             ingested_at=at,
             lake=(settings.home, f.path, f.format),
         )
+        notes = file_notes(con, f, rel, contract, res)
         found = scan()
         if (damaged := _damage(found)) is not None:
             raise damaged
@@ -461,7 +463,7 @@ def _load(
         result = replace(
             base,
             status="loaded",
-            reason=_settled_note(found),
+            reason="; ".join(n for n in (_settled_note(found), *notes) if n) or None,
             sha256=found.sha256,
             rows_read=counts.rows_read,
             rows_loaded=counts.rows_loaded,

@@ -108,12 +108,12 @@ def bar_chart(
             alt.Chart(ref)
             .mark_rule(strokeDash=[5, 3], strokeWidth=1.5)
             .encode(
-                y="value:Q",
+                y=alt.Y("value:Q"),
                 color=alt.Color("what:N", scale=_legend([name], [BAD]), title=None),
                 description=_DESC,
             )
         )
-    return render(alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT), title)
+    return render(alt.layer(*layers, title=title, width=WIDTH, height=HEIGHT), title)
 
 
 def line_chart(title: str, frame: pl.DataFrame, *, y_title: str, percent: bool = False) -> Html:
@@ -174,7 +174,7 @@ def fan_chart(title: str, frame: pl.DataFrame, *, unit: str = "good units") -> H
         .encode(
             x=x,
             y=alt.Y("p10:Q", title=f"{unit} per day"),
-            y2="p90:Q",
+            y2=alt.Y2("p90:Q"),
             color=alt.Color("b:N", scale=scale, title=None),
             description=_DESC,
         )
@@ -182,18 +182,18 @@ def fan_chart(title: str, frame: pl.DataFrame, *, unit: str = "good units") -> H
     )
     p50 = (
         base.mark_line()
-        .encode(x=x, y="p50:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
+        .encode(x=x, y=alt.Y("p50:Q"), color=alt.Color("b:N", scale=scale), description=_DESC)
         .transform_calculate(b="'p50'")
     )
     req = (
         base.mark_line(strokeDash=[5, 3])
-        .encode(x=x, y="required:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
+        .encode(x=x, y=alt.Y("required:Q"), color=alt.Color("b:N", scale=scale), description=_DESC)
         .transform_calculate(b="'required'")
     )
     points = base.mark_point(filled=True, size=40).encode(
-        x=x, y="p50:Q", color=alt.Color("state:N", scale=scale), description=_DESC
+        x=x, y=alt.Y("p50:Q"), color=alt.Color("state:N", scale=scale), description=_DESC
     )
-    chart = alt.layer(band, p50, req, points).properties(title=title, width=WIDTH, height=HEIGHT)
+    chart = alt.layer(band, p50, req, points, title=title, width=WIDTH, height=HEIGHT)
     return render(chart, title)
 
 
@@ -238,7 +238,10 @@ def projection_chart(
         .transform_calculate(b="'receipts'")
         .mark_bar(opacity=0.7, size=8)
         .encode(
-            x=x, y="receipts:Q", color=alt.Color("b:N", scale=scale, title=None), description=_DESC
+            x=x,
+            y=alt.Y("receipts:Q"),
+            color=alt.Color("b:N", scale=scale, title=None),
+            description=_DESC,
         ),
         base.transform_calculate(b="'closing on hand'")
         .mark_line(point=True)
@@ -252,7 +255,7 @@ def projection_chart(
     layers += _limit_rules(
         {"reorder point": reorder_point, "safety stock": safety_stock}, scale, unit, width=None
     )
-    chart = alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT)
+    chart = alt.layer(*layers, title=title, width=WIDTH, height=HEIGHT)
     return render(chart, title)
 
 
@@ -279,9 +282,70 @@ def _limit_rules(
         out.append(
             alt.Chart(ref)
             .mark_rule(**style)
-            .encode(**{axis: "value:Q"}, color=alt.Color("b:N", scale=scale), description=_DESC)
+            .encode(
+                **{axis: (alt.X if axis == "x" else alt.Y)("value:Q")},
+                color=alt.Color("b:N", scale=scale),
+                description=_DESC,
+            )
         )
     return out
+
+
+# Rule-name labels on a control chart: 9 px text, about this wide per character (DejaVu Sans),
+# in at most this many rows along the top of the panel, this far apart.
+LABEL_CHAR_PX, LABEL_ROWS, LABEL_ROW_PX = 5.6, 3, 11.0
+
+
+def _rule_set(rules: str | None) -> list[str]:
+    return [r.strip() for r in rules.split(",") if r.strip()] if rules else []
+
+
+def rule_counts(rules: Sequence[str | None]) -> list[tuple[str, int]]:
+    """Each rule that fired with the number of lots it fired on, in order of first firing."""
+    counts: dict[str, int] = {}
+    for names in rules:
+        for r in _rule_set(names):
+            counts[r] = counts.get(r, 0) + 1
+    return list(counts.items())
+
+
+def rule_labels(
+    rules: Sequence[str | None], width: float
+) -> tuple[list[str | None], list[float | None], list[str | None]]:
+    """Per lot, the rule names to print, the label's top in pixels and its alignment
+    ("left": it starts at the lot, "right": it ends there), so that labels never
+    overlap on a busy chart: a rule is named where a run of its firings starts (not on
+    every lot of the run), the rules starting on one lot share a label, and each label goes
+    in the first of ``LABEL_ROWS`` rows where it clears the label before it. A label with
+    no room is left out; its lots stay red, their hover names the rules, and the chart's
+    subtitle names every rule that fired."""
+    n = len(rules)
+    step = width / max(n, 1)
+    ends = [-math.inf] * LABEL_ROWS  # right edge (px) of the last label in each row
+    names: list[str | None] = [None] * n
+    tops: list[float | None] = [None] * n
+    aligns: list[str | None] = [None] * n
+    before: set[str] = set()
+    for i, lot_rules in enumerate(rules):
+        now = _rule_set(lot_rules)
+        start = [r for r in now if r not in before]
+        before = set(now)
+        if not start:
+            continue
+        text = ", ".join(start)
+        wide = LABEL_CHAR_PX * len(text) + 4
+        centre = (i + 0.5) * step
+        # Text starts at its lot (so it stays inside the plot on the left) unless it would
+        # run past the right edge; then it ends at its lot.
+        right = centre + wide > width
+        left, end = (centre - wide, centre) if right else (centre, centre + wide)
+        row = next((k for k, last in enumerate(ends) if left > last), None)
+        if row is None:
+            continue
+        ends[row] = end
+        names[i], tops[i] = text, 2 + row * LABEL_ROW_PX
+        aligns[i] = "right" if right else "left"
+    return names, tops, aligns
 
 
 def control_chart(
@@ -325,11 +389,14 @@ def control_chart(
         .then(pl.lit("rule fired"))
         .otherwise(pl.lit(value_title))
         .alias("state"),
-        # Name the rules where they start or change, not on every lot of a run.
-        pl.when(pl.col("rules").ne_missing(pl.col("rules").shift(1)))
-        .then(pl.col("rules"))
-        .alias("named"),
     )
+    named, label_y, align = rule_labels(frame["rules"].to_list(), WIDTH)
+    data = data.with_columns(
+        pl.Series("named", named, dtype=pl.String),
+        pl.Series("label_y", label_y, pl.Float64),
+        pl.Series("align", align, pl.String),
+    )
+    counts = rule_counts(frame["rules"].to_list())
     names = [value_title, "rule fired", "centre", "control limit", "LSL", "USL"]
     scale = _legend(
         names,
@@ -364,8 +431,8 @@ def control_chart(
             alt.Chart(zones)
             .mark_rect()
             .encode(
-                y="lo:Q",
-                y2="hi:Q",
+                y=alt.Y("lo:Q"),
+                y2=alt.Y2("hi:Q"),
                 fill=alt.Fill(
                     "zone:N",
                     scale=alt.Scale(
@@ -390,19 +457,30 @@ def control_chart(
     layers.append(
         base.mark_point(filled=True, size=30).encode(
             x=x,
-            y="value:Q",
+            y=alt.Y("value:Q"),
             color=alt.Color("state:N", scale=scale, title=None),
             description=_DESC,
         )
     )
-    layers.append(
-        base.transform_filter("datum.named != null")
-        .mark_text(dy=-9, fontSize=9, color=BAD)
-        .encode(x=x, y="value:Q", text="named:N")
-    )
-    top = alt.layer(*layers).properties(
-        title=f"{title}: {location} chart", width=WIDTH, height=HEIGHT
-    )
+    # Rule names in rows along the top of the panel (pixels, not data), each where a run of
+    # its firings starts, laid out so no two overlap (see rule_labels).
+    for side in ("left", "right"):
+        if side in align:
+            layers.append(
+                base.transform_filter(f"datum.align == '{side}'")
+                .mark_text(fontSize=9, color=BAD, baseline="top", align=side)
+                .encode(x=x, y=alt.Y("label_y:Q", scale=None, axis=None), text=alt.Text("named:N"))
+            )
+    heading: Any = f"{title}: {location} chart"
+    if counts:
+        heading = alt.TitleParams(
+            heading,
+            subtitle="rules fired on the lots shown: "
+            + ", ".join(f"{r} on {n} lot(s)" for r, n in counts),
+            subtitleColor=BAD,
+            subtitleFontSize=10,
+        )
+    top = alt.layer(*layers, title=heading, width=WIDTH, height=HEIGHT)
     panels: list[alt.LayerChart | alt.FacetChart] = [top]
     if frame["spread"].drop_nulls().len() > 0:
         low = [
@@ -414,7 +492,7 @@ def control_chart(
             *_limit_rules({"centre": range_center, "control limit": range_ucl}, scale, ""),
             *_limit_rules({"control limit": range_lcl}, scale, ""),
         ]
-        panels.append(alt.layer(*low).properties(title=f"{spread} chart", width=WIDTH, height=90))
+        panels.append(alt.layer(*low, title=f"{spread} chart", width=WIDTH, height=90))
     out = alt.vconcat(*panels).resolve_scale(color="shared", x="shared")
     return render(out, f"{title}: {location}-{spread} chart")
 
@@ -469,7 +547,7 @@ def capability_chart(
         .mark_bar(opacity=0.75)
         .encode(
             x=alt.X("lo:Q", bin="binned", title=f"{title.split(':')[0]} (as measured)"),
-            x2="hi:Q",
+            x2=alt.X2("hi:Q"),
             y=alt.Y("count:Q", title="measurements per bin"),
             color=alt.Color("b:N", scale=scale, title=None),
             description=_DESC,
@@ -491,13 +569,18 @@ def capability_chart(
         layers.append(
             alt.Chart(curve)
             .mark_line()
-            .encode(x="x:Q", y="y:Q", color=alt.Color("b:N", scale=scale), description=_DESC)
+            .encode(
+                x=alt.X("x:Q"),
+                y=alt.Y("y:Q"),
+                color=alt.Color("b:N", scale=scale),
+                description=_DESC,
+            )
         )
     layers += _limit_rules({"LSL": lsl, "USL": usl}, scale, axis="x")
     flag = f" (below target {full(cpk_target)})" if low_cpk else ""
     label = f"{title}: Cpk {cpk_text}{flag}"
-    chart = alt.layer(*layers).properties(
-        title=alt.Title(label, color=BAD if low_cpk else None), width=WIDTH, height=HEIGHT
+    chart = alt.layer(
+        *layers, title=alt.Title(label, color=BAD if low_cpk else None), width=WIDTH, height=HEIGHT
     )
     return render(chart, label)
 
@@ -592,7 +675,7 @@ def waterfall_chart(title: str, frame: pl.DataFrame, *, unit: str = "hours") -> 
         .encode(
             x=alt.X("step:N", sort=None, title=None, axis=alt.Axis(labelAngle=-30)),
             y=alt.Y("top:Q", title=unit),
-            y2="bottom:Q",
+            y2=alt.Y2("bottom:Q"),
             color=alt.Color("kind:N", scale=scale, title=None),
             description=_DESC,
         )
@@ -634,18 +717,23 @@ def rate_chart(title: str, frame: pl.DataFrame, *, unit: str = "per 1,000 units"
         .encode(
             x=x,
             y=alt.Y("lo:Q", title=f"complaints {unit}"),
-            y2="hi:Q",
+            y2=alt.Y2("hi:Q"),
             color=alt.Color("i:N", scale=scale, title=None),
             description=_DESC,
         ),
         base.transform_filter("datum.reference != null")
         .transform_calculate(i="'siblings\\' rate'")
         .mark_tick(thickness=2, size=18)
-        .encode(x=x, y="reference:Q", color=alt.Color("i:N", scale=scale), description=_DESC),
-        base.mark_point(filled=True, size=50).encode(
-            x=x, y="rate:Q", color=alt.Color("b:N", scale=scale), description=_DESC
+        .encode(
+            x=x, y=alt.Y("reference:Q"), color=alt.Color("i:N", scale=scale), description=_DESC
         ),
-    ).properties(title=title, width=WIDTH, height=HEIGHT)
+        base.mark_point(filled=True, size=50).encode(
+            x=x, y=alt.Y("rate:Q"), color=alt.Color("b:N", scale=scale), description=_DESC
+        ),
+        title=title,
+        width=WIDTH,
+        height=HEIGHT,
+    )
     return render(chart, title)
 
 
@@ -679,14 +767,17 @@ def fan_overlay_chart(title: str, frame: pl.DataFrame, *, unit: str = "good unit
     base = alt.Chart(data)
     chart = alt.layer(
         base.mark_area(opacity=0.25).encode(
-            x=x, y=alt.Y("p10:Q", title=f"{unit} per day"), y2="p90:Q", color=colour
+            x=x, y=alt.Y("p10:Q", title=f"{unit} per day"), y2=alt.Y2("p90:Q"), color=colour
         ),
-        base.mark_line().encode(x=x, y="p50:Q", color=colour),
-        base.mark_line(strokeDash=[5, 3]).encode(x=x, y="required:Q", color=colour),
+        base.mark_line().encode(x=x, y=alt.Y("p50:Q"), color=colour),
+        base.mark_line(strokeDash=[5, 3]).encode(x=x, y=alt.Y("required:Q"), color=colour),
         base.mark_point(filled=True, size=30).encode(
-            x=x, y="p50:Q", color=colour, description=_DESC
+            x=x, y=alt.Y("p50:Q"), color=colour, description=_DESC
         ),
-    ).properties(title=title, width=WIDTH, height=HEIGHT)
+        title=title,
+        width=WIDTH,
+        height=HEIGHT,
+    )
     return render(chart, title)
 
 

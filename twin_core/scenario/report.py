@@ -249,6 +249,56 @@ def line_side_by_side(line: pl.DataFrame | None) -> Table:
     )
 
 
+def _fan_frame(rows: pl.DataFrame) -> pl.DataFrame:
+    """scenario.line_forecast rows as the fan charts take them: ``day`` as month-day text,
+    p10/p50/p90 (a null quantity drawn as 0) and the variant's own ``required`` (null kept)."""
+    return pl.DataFrame(
+        {
+            "variant": rows["variant"].cast(pl.String),
+            "day": [d.strftime("%m-%d") for d in rows["day"]],
+            "p10": [float(x or 0) for x in rows["p10_qty"]],
+            "p50": [float(x or 0) for x in rows["p50_qty"]],
+            "p90": [float(x or 0) for x in rows["p90_qty"]],
+            "required": [None if x is None else float(x) for x in rows["required_qty"]],
+        },
+        schema={
+            "variant": pl.String,
+            "day": pl.String,
+            "p10": pl.Float64,
+            "p50": pl.Float64,
+            "p90": pl.Float64,
+            "required": pl.Float64,
+        },
+    )
+
+
+def line_overlays(forecast: pl.DataFrame | None) -> list[tuple[str, Html]]:
+    """Per line: the baseline's and the scenario's fans overlaid on one axis, each with its
+    own p10-p90 band, p50 and requirement (hover: the scenario.line_forecast row's values)."""
+    if forecast is None or forecast.is_empty():
+        return []
+    out = []
+    order = pl.col("variant").replace_strict(
+        {compare.BASELINE: 0, compare.SCENARIO: 1}, default=2, return_dtype=pl.Int8
+    )
+    ranked = forecast.with_columns(order.alias("_v")).sort("line_id", "_v", "day")
+    for (line,), rows in ranked.group_by("line_id", maintain_order=True):
+        out.append(
+            (
+                str(line),
+                figure(
+                    charts.fan_overlay_chart(
+                        f"Line {line}: baseline and scenario overlaid", _fan_frame(rows)
+                    ),
+                    f"Line {line}: the baseline's and the scenario's p10-p90 band, p50 "
+                    "(line with points) and required output (dashed), each variant with its "
+                    "own requirement (scenario.line_forecast).",
+                ),
+            )
+        )
+    return out
+
+
 def line_fans(forecast: pl.DataFrame | None) -> list[tuple[str, Html, Html]]:
     """Per line: the baseline's and the scenario's fan (p10-p90, p50, own requirement)."""
     if forecast is None or forecast.is_empty():
@@ -261,25 +311,7 @@ def line_fans(forecast: pl.DataFrame | None) -> list[tuple[str, Html, Html]]:
             pair.append(
                 figure(
                     charts.fan_chart(
-                        f"Line {line}, {variant}: output per day",
-                        pl.DataFrame(
-                            {
-                                "day": [d.strftime("%m-%d") for d in v["day"]],
-                                "p10": [float(x or 0) for x in v["p10_qty"]],
-                                "p50": [float(x or 0) for x in v["p50_qty"]],
-                                "p90": [float(x or 0) for x in v["p90_qty"]],
-                                "required": [
-                                    None if x is None else float(x) for x in v["required_qty"]
-                                ],
-                            },
-                            schema={
-                                "day": pl.String,
-                                "p10": pl.Float64,
-                                "p50": pl.Float64,
-                                "p90": pl.Float64,
-                                "required": pl.Float64,
-                            },
-                        ),
+                        f"Line {line}, {variant}: output per day", _fan_frame(v).drop("variant")
                     ),
                     f"Line {line}, {variant}: p10-p90 band and p50 of simulated output against "
                     f"the {variant}'s required output (scenario.line_forecast).",
@@ -292,6 +324,7 @@ def line_fans(forecast: pl.DataFrame | None) -> list[tuple[str, Html, Html]]:
 def render_html(outcome: ScenarioOutcome) -> str:
     r = outcome.resolved
     s = sections(outcome)
+    forecast = _stacked(outcome, "line_forecast")
     return page(
         "scenario.html.j2",
         f"Scenario {r.spec.name} ({r.scenario_id})",
@@ -301,7 +334,8 @@ def render_html(outcome: ScenarioOutcome) -> str:
         parameters=_parameters(outcome),
         not_modelled=outcome.not_modelled,
         lines=line_side_by_side(s["line_output"]),
-        fans=line_fans(_stacked(outcome, "line_forecast")),
+        overlays=dict(line_overlays(forecast)),
+        fans=line_fans(forecast),
         stockouts=frame_table(
             s["stockouts"],
             source="scenario.material_status",
