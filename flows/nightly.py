@@ -26,7 +26,7 @@ from prefect.runtime import flow_run
 from twin_core.runlock import home_lock
 from twin_core.settings import Settings
 from twin_core.sim.calendar import default_as_of
-from twin_core.sites import UnknownSite, check_settings_sites
+from twin_core.sites import UnknownSite, check_settings_sites, has_sites
 from twin_core.twin.coverage import default_day_problem
 
 from flows._stages import (
@@ -90,6 +90,10 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlySummary:
     logger = get_run_logger()
     sites = list(params.sites)
     settings = settings_for(sites)
+    if has_sites(settings.home):  # a multi-site home: every site on the pool, then enterprise
+        from flows.enterprise_publish import enterprise_nightly
+
+        return enterprise_nightly(settings, params)  # type: ignore[no-any-return]
     as_of = params.as_of or default_as_of(settings.timezone, _scheduled_start())
     summary = NightlySummary(as_of, None, None)
     degraded_note = ""

@@ -35,6 +35,10 @@ ALLOWED: dict[str, set[str]] = {
     # s, t: quote_ident of names read from duckdb_tables(); storage_version: checked against
     # v<digits>.<digits>.<digits> just before (ATTACH options take no parameters).
     "twin_core/publish.py": {"s", "t", "storage_version"},
+    # version: the checked published_storage_version setting; alias: site_<index>; src: an
+    # alias and quote_ident of view names read from duckdb_views(); schema: a module constant;
+    # body: a union of those selects (site ids are parameters).
+    "twin_core/enterprise.py": {"version", "alias", "src", "schema", "body"},
     # target: a history table a builder declared; cols: quoted contract columns.
     "twin_core/rebuild.py": {"target", "cols"},
     "twin_core/twin/inputs.py": {"cols"},

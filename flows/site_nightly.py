@@ -1,0 +1,104 @@
+"""The site-nightly: the nightly's stages for one site of a multi-site home.
+
+Grain: one ``site-nightly`` flow run per site per night, on the work pool ``twin-sites``
+(any worker: the sites' homes live under a path every worker sees). The enterprise nightly
+(``flows.enterprise_publish``) starts one per site with ``run_deployment`` and waits.
+
+The run is the ordinary nightly (ingest, validate, rebuild, report, publish) on the site's
+home ``TWIN_HOME/sites/<site_id>/``, as a subflow, so each site has the same stages, lock,
+retries and summary as a one-site home. A site whose data is missing for the night (the
+coverage gate stops its nightly before the rebuild) does not fail the night: the run ends
+``Completed`` with the state name ``Stale`` and the gate's reason as its message, its
+published file stays the previous night's, and the enterprise publish marks it stale.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
+from prefect.states import Completed
+from pydantic import Field
+from twin_core.errors import StageFailed
+from twin_core.scenario.spec import PlantDate
+from twin_core.settings import get_settings
+from twin_core.sites import site_home
+
+from flows.nightly import NightlySummary, nightly
+from flows.params import NightlyParams, SiteId, _Params
+
+__all__ = ["STALE_STATE", "SiteNightlyParams", "is_missing_data", "site_nightly"]
+
+# The state name of a site-nightly whose data was missing (a Completed state).
+STALE_STATE = "Stale"
+# What the coverage gate's message says (twin_core.twin.coverage.gap_message).
+_GAP_TEXT = "required input is missing or stale"
+
+
+class SiteNightlyParams(_Params):
+    """One site's nightly."""
+
+    site_id: SiteId = Field(description="The site: its home is TWIN_HOME/sites/<site_id>/.")
+    as_of: PlantDate | None = Field(
+        default=None, description="The plant day; default: yesterday (as the nightly)."
+    )
+    lock_wait_s: int = Field(default=1800, ge=0, le=24 * 3600, description="As in the nightly.")
+    allow_partial: bool = Field(default=False, description="As in the nightly.")
+
+
+def is_missing_data(exc: BaseException) -> bool:
+    """The nightly stopped because the night's required data is missing (the coverage gate)."""
+    return isinstance(exc, StageFailed) and _GAP_TEXT in str(exc)
+
+
+@contextmanager
+def _home(path: Path) -> Iterator[None]:
+    """TWIN_HOME set to the site's home while the nightly runs (the stages read their
+    settings from the environment); restored after."""
+    before = os.environ.get("TWIN_HOME")
+    os.environ["TWIN_HOME"] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TWIN_HOME", None)
+        else:
+            os.environ["TWIN_HOME"] = before
+
+
+def _run_name() -> str:
+    params = flow_run.parameters.get("params")
+    if isinstance(params, dict):
+        return f"site-{params.get('site_id')}-{params.get('as_of') or 'yesterday'}"
+    return f"site-{getattr(params, 'site_id', '')}-{getattr(params, 'as_of', '') or 'yesterday'}"
+
+
+@flow(name="site-nightly", flow_run_name=_run_name, retries=0)
+def site_nightly(params: SiteNightlyParams) -> NightlySummary | State:
+    """Ingest, validate, rebuild, report and publish one site of a multi-site home.
+
+    Args:
+        params: the site, the plant day (default yesterday), lock wait, allow_partial.
+    """
+    logger = get_run_logger()
+    home = site_home(get_settings().home, params.site_id)
+    logger.info("site %s: nightly on %s", params.site_id, home)
+    with _home(home):
+        try:
+            return nightly(
+                NightlyParams(
+                    as_of=params.as_of,
+                    lock_wait_s=params.lock_wait_s,
+                    allow_partial=params.allow_partial,
+                )
+            )
+        except StageFailed as exc:
+            if not is_missing_data(exc):
+                raise
+            logger.warning("site %s is STALE tonight: %s", params.site_id, exc)
+            return Completed(name=STALE_STATE, message=str(exc))
