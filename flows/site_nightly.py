@@ -27,7 +27,7 @@ from pydantic import Field
 from twin_core.errors import StageFailed
 from twin_core.scenario.spec import PlantDate
 from twin_core.settings import get_settings
-from twin_core.sites import site_home
+from twin_core.sites import prepare_site_home, site_home
 
 from flows.nightly import NightlySummary, nightly
 from flows.params import NightlyParams, SiteId, _Params
@@ -86,7 +86,9 @@ def site_nightly(params: SiteNightlyParams) -> NightlySummary | State:
         params: the site, the plant day (default yesterday), lock wait, allow_partial.
     """
     logger = get_run_logger()
-    home = site_home(get_settings().home, params.site_id)
+    root = get_settings()
+    home = site_home(root.home, params.site_id)
+    prepare_site_home(root.model_copy(update={"home": home}))
     logger.info("site %s: nightly on %s", params.site_id, home)
     with _home(home):
         try:

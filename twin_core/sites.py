@@ -157,3 +157,10 @@ def site_home(home: Path, site_id: str) -> Path:
 def site_settings(settings: Settings, site_id: str) -> Settings:
     """``settings`` for the home of one site (everything else unchanged)."""
     return settings.model_copy(update={"home": site_home(settings.home, site_id)})
+
+
+def prepare_site_home(settings: Settings) -> None:
+    """The folders a site home's nightly writes (as ``twin init``; the warehouse schema is
+    applied when the nightly opens it)."""
+    for d in (settings.home, settings.landing_dir, settings.reports_dir, settings.validation_dir):
+        d.mkdir(parents=True, exist_ok=True)
