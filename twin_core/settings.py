@@ -333,7 +333,7 @@ OTHER_ENV = frozenset(
     {"TWIN_CONFIG", "TWIN_CRASH_AT", "TWIN_REPO", "TWIN_SERVER_START_TIMEOUT", "TWIN_FAULT_TABLE"}
     # scripts/server.sh and scripts/postgres.sh (scale-out, docs/scale-out.md)
     | {"TWIN_SERVER_DB", "TWIN_PG_DIR", "TWIN_PG_PORT", "TWIN_PG_BIN", "TWIN_SITE_WORKERS"}
-    | {"TWIN_DEPLOYMENTS"}
+    | {"TWIN_DEPLOYMENTS", "TWIN_PENDING_TIMEOUT_S"}
 )
 
 
