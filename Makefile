@@ -7,6 +7,10 @@ DEMO_HOME ?= $(CURDIR)/demo
 DEMO_DAYS ?= 7
 # Nightlies to run over the demo days (the last N; empty: every day).
 DEMO_NIGHTS ?=
+# `make server DB=postgres`: the Prefect server on a local PostgreSQL 15 in $TWIN_HOME/postgres.
+DB ?= sqlite
+# `make workers N=2`: workers on the work pool twin-sites (site-nightly runs).
+N ?= 1
 
 .DEFAULT_GOAL := help
 
@@ -28,11 +32,15 @@ demo: $(BIN)/twin ## Generate a demo plant into ./demo and run the twin on it (e
 	TWIN_HOME=$(DEMO_HOME) $(BIN)/twin demo --days $(DEMO_DAYS) --fresh $(if $(DEMO_NIGHTS),--nights $(DEMO_NIGHTS),)
 
 .PHONY: server
-server: $(BIN)/twin ## Start a local Prefect server (UI), the twin's deployments and a worker
-	TWIN_HOME=$${TWIN_HOME:-$(DEMO_HOME)} scripts/server.sh start
+server: $(BIN)/twin ## Start a local Prefect server (UI; DB=postgres for PostgreSQL), the deployments, workers
+	TWIN_HOME=$${TWIN_HOME:-$(DEMO_HOME)} TWIN_SERVER_DB=$(DB) scripts/server.sh start
+
+.PHONY: workers
+workers: $(BIN)/twin ## Run N workers on the work pool twin-sites of `make server` (make workers N=2)
+	TWIN_HOME=$${TWIN_HOME:-$(DEMO_HOME)} scripts/server.sh workers $(N)
 
 .PHONY: server-stop
-server-stop: ## Stop the worker and server started by `make server`
+server-stop: ## Stop the workers, server (and PostgreSQL) started by `make server`
 	scripts/server.sh stop
 
 .PHONY: test

@@ -47,6 +47,8 @@ TWIN_FLOWS: tuple[str, ...] = (
     "rebuild",
     "report",
     "quality-watch",
+    "site-nightly",
+    "enterprise-publish",
 )
 
 

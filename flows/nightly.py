@@ -29,7 +29,7 @@ from pydantic import Field
 from twin_core.scenario.spec import PlantDate
 from twin_core.settings import Settings
 from twin_core.sim.calendar import default_as_of
-from twin_core.sites import UnknownSite, check_settings_sites
+from twin_core.sites import UnknownSite, check_settings_sites, has_sites
 from twin_core.twin.coverage import default_day_problem
 
 from flows._homeslot import home_slot
@@ -125,6 +125,10 @@ def nightly(
     logger = get_run_logger()
     sites = list(params.sites)
     settings = settings_for(sites)
+    if has_sites(settings.home):  # a multi-site home: every site on the pool, then enterprise
+        from flows.enterprise_publish import enterprise_nightly
+
+        return enterprise_nightly(settings, params)  # type: ignore[no-any-return]
     as_of = params.as_of or default_as_of(settings.timezone, _scheduled_start())
     summary = NightlySummary(as_of, None, None)
     degraded_note = ""

@@ -30,11 +30,18 @@ ALLOWED: dict[str, set[str]] = {
     # a fixed read_json_objects($path, ...) call; rel.sql: the SQL probe() made (fixed text
     # over c0..cN, file paths and names as parameters).
     "twin_core/ingest/readers.py": {"read", "rel.sql"},
+    # n: len() of the probed columns (an int, naming c<n>); rel.sql as in readers.py; j: the
+    # probe's fixed JSON column name (json_column of a read_json_objects relation).
+    "twin_core/ingest/notes.py": {"n", "rel.sql", "j"},
     # a constant chosen from two literals.
     "twin_core/ingest/run.py": {"'false' if f.format == 'parquet' else 'true'"},
     # s, t: quote_ident of names read from duckdb_tables(); storage_version: checked against
     # v<digits>.<digits>.<digits> just before (ATTACH options take no parameters).
     "twin_core/publish.py": {"s", "t", "storage_version"},
+    # version: the checked published_storage_version setting; alias: site_<index>; src: an
+    # alias and quote_ident of view names read from duckdb_views(); schema: a module constant;
+    # body: a union of those selects (site ids are parameters).
+    "twin_core/enterprise.py": {"version", "alias", "src", "schema", "body"},
     # target: a history table a builder declared; cols: quoted contract columns.
     "twin_core/rebuild.py": {"target", "cols"},
     "twin_core/twin/inputs.py": {"cols"},

@@ -68,6 +68,13 @@ def generate(
         "--faults",
         help="labelled (inject the faults in ground_truth.json) or none (a fault-free plant).",
     ),
+    sites: int | None = typer.Option(
+        None,
+        "--sites",
+        min=1,
+        help="Several sites (OUT/sites/S1, S2, ...): their own lines, shared suppliers and "
+        "products. Point TWIN_HOME at OUT and `twin nightly` runs every site.",
+    ),
 ) -> None:
     """Generate a synthetic plant: every extract of the contract, with labelled faults."""
     try:
@@ -109,6 +116,19 @@ def generate(
 
         from twin_core.synth.generator import SynthError, run  # numpy/scipy: only when generating
 
+        if sites is not None:
+            from twin_core.synth.sites import run_sites
+
+            try:
+                truths = run_sites(out_dir, cfg, sites, overwrite=force, progress=report)
+            except SynthError as exc:
+                raise UserError(str(exc)) from None
+            out.print(
+                f"{cfg.days} days from {cfg.start} ({cfg.scale}, seed {cfg.seed}), "
+                f"{len(truths)} sites -> {out_dir / 'sites'}: "
+                + ", ".join(f"{sid} ({len(t.faults)} faults)" for sid, t in truths.items())
+            )
+            return
         try:
             truth = run(out_dir, cfg, overwrite=force, progress=report)
         except SynthError as exc:

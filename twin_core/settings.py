@@ -331,6 +331,9 @@ def get_settings(**overrides: Any) -> Settings:
 # fault-injection hook of the reliability suite, and what `make server` passes to Prefect.
 OTHER_ENV = frozenset(
     {"TWIN_CONFIG", "TWIN_CRASH_AT", "TWIN_REPO", "TWIN_SERVER_START_TIMEOUT", "TWIN_FAULT_TABLE"}
+    # scripts/server.sh and scripts/postgres.sh (scale-out, docs/scale-out.md)
+    | {"TWIN_SERVER_DB", "TWIN_PG_DIR", "TWIN_PG_PORT", "TWIN_PG_BIN", "TWIN_SITE_WORKERS"}
+    | {"TWIN_DEPLOYMENTS", "TWIN_PENDING_TIMEOUT_S"}
 )
 
 

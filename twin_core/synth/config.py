@@ -39,6 +39,11 @@ class SynthConfig(BaseModel):
     days: int = Field(ge=1, le=366, description="Days of extracts, one file per day.")
     start: date = Field(default=DEFAULT_START, description="First day (plant-local = UTC).")
     seed: int = Field(default=7, ge=0, description="Seed of every random draw.")
+    site_id: str = Field(
+        default="S1",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+        description="The site every site-bearing row names (several sites: see synth.sites).",
+    )
     scale: Scale = "demo"
     lines: int = Field(ge=1, description="Serial production lines.")
     sensors: int = Field(ge=1, description="Total sensors, spread evenly over the machines.")

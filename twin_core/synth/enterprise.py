@@ -22,7 +22,7 @@ import polars as pl
 
 from twin_core.synth.config import SynthConfig
 from twin_core.synth.faultplan import DAY, FaultPlan
-from twin_core.synth.plant import SITE_ID, Plant
+from twin_core.synth.plant import Plant
 from twin_core.synth.rng import stream
 from twin_core.synth.timeline import Timeline
 
@@ -311,7 +311,7 @@ def build_enterprise(plant: Plant, plan: FaultPlan, tl: Timeline, cfg: SynthConf
     inventory = (
         pl.DataFrame(
             {
-                "site_id": SITE_ID,
+                "site_id": cfg.site_id,
                 "material_id": np.tile(np.array(mids), cfg.days),
                 "on_hand": np.round(snaps.ravel(), 3),
                 "day": np.repeat(np.arange(cfg.days), n_m),

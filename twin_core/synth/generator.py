@@ -27,7 +27,7 @@ from twin_core.synth.config import (
 )
 from twin_core.synth.enterprise import build_enterprise
 from twin_core.synth.faultplan import DAY, plan_faults
-from twin_core.synth.plant import build_plant
+from twin_core.synth.plant import Plant, build_plant
 from twin_core.synth.quality import build_quality
 from twin_core.synth.readings import write_readings
 from twin_core.synth.rng import stream
@@ -91,13 +91,19 @@ def _clear(out: Path, overwrite: bool) -> None:
 
 
 def run(
-    out: Path, cfg: SynthConfig, *, overwrite: bool = False, progress: Progress | None = None
+    out: Path,
+    cfg: SynthConfig,
+    *,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    plant: Plant | None = None,
 ) -> GroundTruth:
-    """Generate from a ready config (see ``generate``)."""
+    """Generate from a ready config (see ``generate``). ``plant``: the plant to simulate
+    instead of ``build_plant(cfg)`` (the sites of a group share master data; synth.sites)."""
     report = progress or (lambda _task, _done, _total: None)
     _clear(out, overwrite)
     landing = out / "landing"
-    plant = build_plant(cfg)
+    plant = plant if plant is not None else build_plant(cfg)
     plan = plan_faults(plant, cfg)
     report("simulating the plant", 0, 1)
     tl = simulate(plant, plan, cfg)

@@ -15,7 +15,7 @@ import polars as pl
 from twin_core.synth.config import SynthConfig
 from twin_core.synth.rng import stream
 
-SITE_ID = "S1"
+SITE_ID = "S1"  # the default site (SynthConfig.site_id)
 STATE_NAMES = ("running", "idle", "setup", "down", "planned_stop")
 RUN, IDLE, SETUP, DOWN, STOP = range(5)
 
@@ -127,7 +127,7 @@ def _machines(cfg: SynthConfig, rng: np.random.Generator) -> pl.DataFrame:
                 {
                     "machine_id": f"{line}-M{k + 1}",
                     "line_id": line,
-                    "site_id": SITE_ID,
+                    "site_id": cfg.site_id,
                     "name": f"{line} {types[k]} {k + 1}",
                     "machine_type": types[k],
                     "line_position": k + 1,
