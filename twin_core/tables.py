@@ -1525,7 +1525,7 @@ _DECLARED: tuple[Table, ...] = (
             Col(
                 "alert_key",
                 "VARCHAR",
-                "kind:entities:rule, the finding's identity (never alerted twice)",
+                "the finding_key on its first alert, finding_key#<generation> on each later one",
                 not_null=True,
             ),
             Col("site_id", "VARCHAR", ""),
@@ -1575,6 +1575,21 @@ _DECLARED: tuple[Table, ...] = (
                 "state_reason",
                 "VARCHAR",
                 "why the alert is in its state (what opened, held or closed it)",
+            ),
+            Col(
+                "finding_key",
+                "VARCHAR",
+                "the finding's identity: kind:entities:rule (alert_key without its #generation)",
+            ),
+            Col(
+                "generation",
+                "INTEGER",
+                "1 for a finding's first alert; n + 1 when it recurs after the nightly cleared alert n",
+            ),
+            Col(
+                "follows",
+                "VARCHAR",
+                "the cleared alert_key this alert follows (null on a first alert)",
             ),
         ),
         key=("alert_key",),

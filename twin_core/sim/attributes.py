@@ -207,15 +207,41 @@ def attribute_limits(groups: pl.LazyFrame, baseline_subgroups: int) -> pl.LazyFr
     )
 
 
-def attribute_points(groups: pl.LazyFrame, baseline_subgroups: int) -> pl.LazyFrame:
+def rates_from_limits(limits: pl.LazyFrame) -> pl.LazyFrame:
+    """The baseline of each attribute series back from its stored limits (``attribute_limits``
+    output, as history.spc_limits holds it): chart, rate, binomial, limit_method per series.
+
+    The rate is the centre line of a p / u chart and the centre over the nominal size of an
+    np / c chart; variables charts (I-MR, Xbar-R, Xbar-S) are left out. ``attribute_points``
+    given these judges new lots against a snapshot's limits without recomputing them.
+    """
+    chart = pl.col("chart")
+    return limits.filter(chart.is_in(["p", "np", "c", "u"])).select(
+        *SERIES,
+        "chart",
+        rate=pl.when(chart.is_in(["np", "c"]))
+        .then(pl.col("center") / pl.col("subgroup_size"))
+        .otherwise(pl.col("center"))
+        .cast(pl.Float64),
+        binomial=chart.is_in(["p", "np"]),
+        limit_method=pl.col("limit_method"),
+    )
+
+
+def attribute_points(
+    groups: pl.LazyFrame, baseline_subgroups: int, rates: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
     """One row per series and lot with the limits for its own size and ``z`` for the rules.
+
+    ``rates`` (``rates_from_limits``): judge against stored limits (a snapshot's) instead of
+    the baseline of ``groups``; only the series it names get points.
 
     ``z`` is scaled so that the point's own limits sit at +-3 (the limits of a rare count
     are not symmetric). Columns: product_id, characteristic, lot_id, ts, position,
     in_baseline, chart, kind, value, center, lcl, ucl, z (the shape of
     ``twin_core.sim.spc.chart_points``).
     """
-    base = _baseline(groups, baseline_subgroups)
+    base = _baseline(groups, baseline_subgroups) if rates is None else rates
     chart = pl.col("chart")
     value = (
         pl.when(chart.is_in(["p", "u"]))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from twin_core.ingest import ingest_landing
+from twin_core import stages
+from twin_core.errors import StageFailed
 from twin_core.runlock import home_lock
 from twin_core.settings import Settings
-from twin_core.validation import validate_pending
 from twin_core.warehouse import open_warehouse
 from twin_core.watch.alerts import (
     WATCH_TABLES,
@@ -24,6 +24,9 @@ from twin_core.watch.alerts import (
     reconcile_alerts,
 )
 from twin_core.watch.cycle import WatchCycle, watch_cycle
+
+if TYPE_CHECKING:
+    from twin_core.validation.results import BatchValidation
 
 __all__ = [
     "WATCH_TABLES",
@@ -72,6 +75,16 @@ class WatchResult:
         return head + (self.cycle.to_markdown() if self.cycle else "")
 
 
+def _validate(settings: Settings, as_of: date | None) -> list[BatchValidation]:
+    """Every pending batch through the validate stage; a failed batch is a result here."""
+    try:
+        return stages.validate(settings, as_of).batches
+    except StageFailed as exc:
+        if isinstance(exc.result, stages.ValidateResult):
+            return exc.result.batches
+        raise
+
+
 def run_watch(
     settings: Settings,
     *,
@@ -80,15 +93,21 @@ def run_watch(
     lock_wait_s: float = 600,
     publish: bool = True,
 ) -> WatchResult:
-    """One watch cycle: ingest landing, validate pending batches (the nightly's code paths and
-    quarantine), judge the new batches, publish the watch's tables into ``plant.duckdb``.
+    """One watch cycle: ingest landing, validate pending batches (the nightly's stage doors,
+    ``twin_core.stages.ingest`` and ``validate``, so the same code paths and quarantine), judge
+    the new batches, publish the watch's tables into ``plant.duckdb``.
+
+    The watch never stops on its input: ingest runs non-strict (quarantined files are in
+    ``quality.quarantine`` and ``quarantined`` is set), and a batch that failed validation is
+    reported in ``validation`` and not judged (only promoted batches are); the nightly's
+    strict ingest and validation gate still stop the night.
 
     ``as_of`` is the plant day validation judges freshness against (default today); ``now``
     the cycle's wall clock (default now, UTC).
     """
     with home_lock(settings, "quality watch", wait_s=lock_wait_s):
-        ingested = ingest_landing(settings)
-        validated = validate_pending(settings, as_of=as_of)
+        ingested = stages.ingest(settings, strict=False)
+        validated = _validate(settings, as_of)
         result = WatchResult(
             ingest_batch=ingested.batch_id,
             ingest_summary=ingested.summary(),

@@ -4,7 +4,8 @@ checks, and record each new finding once in ``history.quality_alerts``.
 
 Grain: one call of ``watch_cycle`` is one row of ``history.watch_runs``; it judges the ingest
 batches validated and promoted since the last cycle (``history.watch_batches`` remembers each
-batch's cycle, so a batch is judged once), and writes one alert per finding never seen before.
+batch's cycle, so a batch is judged once), and writes one alert per finding never seen before, or seen before and cleared by the nightly
+and now back in newer data (a new generation of the finding, ``alert_key`` ``<finding>#<n>``).
 
 What a cycle reads and never rebuilds: the control limits are the current snapshot's
 (``history.spc_limits``); the rules are ``settings.spc_rules``; drift and sensor faults use the
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -43,7 +45,7 @@ from twin_core.twin import sensor_cache
 from twin_core.twin.quality import PARAMS as DRIFT_PARAMS
 from twin_core.warehouse import fetch_polars
 
-__all__ = ["WatchCycle", "watch_cycle"]
+__all__ = ["WatchCycle", "record_alerts", "watch_cycle"]
 
 HEALTH = HealthParams()
 RULES = WatchRules()
@@ -178,13 +180,9 @@ def _spc(
             {"p": products},
         )
         agroups = attributes.attribute_subgroups(defects.lazy())
-        # Only the series the snapshot has limits for (from the same baseline subgroups).
-        apoints = attributes.attribute_points(agroups, baseline).join(
-            limits.filter(~pl.col("chart").is_in(VARIABLE_CHARTS)).select(
-                "product_id", "characteristic"
-            ),
-            on=["product_id", "characteristic"],
-            how="semi",
+        # The snapshot's attribute limits (its rates), not recomputed: only its series.
+        apoints = attributes.attribute_points(
+            agroups, baseline, attributes.rates_from_limits(limits)
         )
         aviol = spc.violations(apoints, settings.spc_rules)
         frames.append(
@@ -295,34 +293,87 @@ def _with_sites(con: duckdb.DuckDBPyConnection, found: pl.DataFrame) -> pl.DataF
     )
 
 
-def _record_alerts(
+def _latest_alerts(
+    con: duckdb.DuckDBPyConnection, settings: Settings, keys: list[str]
+) -> dict[str, tuple[str, int, str, datetime | None]]:
+    """Per finding key: its latest alert's key, generation, state and, when the nightly
+    cleared it, the end of the cleared snapshot's as-of day (UTC): the data it had seen."""
+    rows = con.execute(
+        "select coalesce(a.finding_key, a.alert_key) as finding, a.alert_key, "
+        "coalesce(a.generation, 1) as generation, a.state, s.as_of "
+        "from history.quality_alerts a left join history.snapshots s "
+        "on s.snapshot_id = a.state_snapshot_id "
+        "where coalesce(a.finding_key, a.alert_key) in (select unnest(?::varchar[])) "
+        "qualify row_number() over (partition by finding order by generation desc) = 1",
+        [keys],
+    ).fetchall()
+    tz = ZoneInfo(settings.timezone)
+    out: dict[str, tuple[str, int, str, datetime | None]] = {}
+    for finding, alert_key, generation, state, as_of in rows:
+        cut = None
+        if state == "cleared" and as_of is not None:
+            end = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+            cut = end.astimezone(UTC).replace(tzinfo=None)
+        out[str(finding)] = (str(alert_key), int(generation), str(state), cut)
+    return out
+
+
+def record_alerts(
     con: duckdb.DuckDBPyConnection,
+    settings: Settings,
     found: pl.DataFrame,
     cycle_id: int,
     now: datetime,
     cut: datetime | None,
 ) -> list[dict[str, Any]]:
-    """Insert the findings never alerted before; touch last_seen of the others."""
+    """Insert the findings never alerted before, and those the nightly cleared that newer
+    data shows again (a new generation: ``<finding>#<n>``); touch last_seen of the others."""
     if not found.height:
         return []
-    keys = found["alert_key"].to_list()
-    seen = {
-        str(r[0])
-        for r in con.execute(
-            "select alert_key from history.quality_alerts "
-            "where alert_key in (select unnest(?::varchar[]))",
-            [keys],
-        ).fetchall()
-    }
+    found = found.rename({"alert_key": "finding_key"}).unique(
+        "finding_key", keep="first", maintain_order=True
+    )
+    latest = _latest_alerts(con, settings, found["finding_key"].to_list())
+    seen: list[str] = []
+    alert_keys: list[str] = []
+    generations: list[int] = []
+    follows: list[str | None] = []
+    for finding, data_ts in found.select("finding_key", "data_ts").iter_rows():
+        before = latest.get(finding)
+        if before is None:
+            alert_keys.append(finding)
+            generations.append(1)
+            follows.append(None)
+            continue
+        key, generation, state, cleared_cut = before
+        # Cleared, and the finding is in data newer than the nightly that cleared it had:
+        # it came back. Data the nightly had seen (or no data time) is the same finding.
+        recurs = (
+            state == "cleared"
+            and cleared_cut is not None
+            and data_ts is not None
+            and data_ts >= cleared_cut
+        )
+        if recurs:
+            alert_keys.append(f"{finding}#{generation + 1}")
+            generations.append(generation + 1)
+            follows.append(key)
+        else:
+            seen.append(key)
+            alert_keys.append("")
+            generations.append(0)
+            follows.append(None)
     if seen:
         con.execute(
             "update history.quality_alerts set last_seen = ? "
             "where alert_key in (select unnest(?::varchar[]))",
             [now, sorted(seen)],
         )
-    new = found.filter(~pl.col("alert_key").is_in(sorted(seen))).unique(
-        "alert_key", keep="first", maintain_order=True
-    )
+    new = found.with_columns(
+        alert_key=pl.Series(alert_keys, dtype=pl.String),
+        generation=pl.Series(generations, dtype=pl.Int32),
+        follows=pl.Series(follows, dtype=pl.String),
+    ).filter(pl.col("generation") > 0)
     if not new.height:
         return []
     rows = new.with_columns(
@@ -369,7 +420,7 @@ def watch_cycle(
     con.execute("begin transaction")
     try:
         if found is not None:
-            result.alerts = _record_alerts(con, found, cycle_id, wall, result.data_cut)
+            result.alerts = record_alerts(con, settings, found, cycle_id, wall, result.data_cut)
         con.execute(
             "insert into history.watch_batches select unnest(?::varchar[]), ?",
             [[*adopted, *result.batches], cycle_id],
