@@ -90,14 +90,21 @@ class SiteRun:
         return len(self.run_ids)
 
 
-@flow(name="enterprise-publish", flow_run_name="enterprise-publish-{params.as_of}")
-def enterprise_publish(params: EnterprisePublishParams) -> dict[str, Any]:
+@flow(name="enterprise-publish", flow_run_name="enterprise-publish-{as_of}")
+def enterprise_publish(
+    as_of: PlantDate,
+    stale: dict[SiteId, str] = {},  # noqa: B006 - Prefect copies parameters per run
+) -> dict[str, Any]:
     """Build TWIN_HOME/plant.duckdb from every site's published file for one night.
 
     Args:
-        params: the night and the sites whose data was missing.
+        as_of: The night: every site's snapshot must be of this day.
+        stale: Sites whose data was missing tonight (site -> why): published as their
+            previous night's, marked stale.
     """
     from flows._stages import settings_for
+
+    params = EnterprisePublishParams(as_of=as_of, stale=stale)
 
     logger = get_run_logger()
     result = publish_enterprise(settings_for([]), params.as_of, dict(params.stale))
@@ -225,7 +232,7 @@ def enterprise_nightly(settings: Settings, params: NightlyParams) -> Any:
                 )
             started = time.monotonic()
             try:
-                published = enterprise_publish(EnterprisePublishParams(as_of=as_of, stale=stale))
+                published = enterprise_publish(as_of=as_of, stale=stale)
             except EnterpriseError as exc:
                 raise StageFailed(str(exc)) from None
             summary.stages.append(

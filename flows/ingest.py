@@ -37,6 +37,7 @@ from twin_core.ingest.discover import discover
 from twin_core.runlock import home_lock
 from twin_core.settings import get_settings
 
+from flows.params import OptionalBool
 from flows.retry import retry_if_transient
 
 
@@ -140,12 +141,25 @@ def finish_task(plan: IngestPlan, files: list[FileResult]) -> IngestResult:
 
 
 @flow(name="ingest")
-def ingest(params: IngestParams = IngestParams()) -> State[Any]:
+def ingest(
+    sources: list[SourceName] = [],  # noqa: B006 - Prefect copies parameters per run
+    strict: OptionalBool = None,
+    retry_quarantined: bool = False,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 600,
+) -> State[Any]:
     """Load new landing files into raw, one task per source, with a reconciliation artifact.
 
     Args:
-        params: sources (default all), strict mode, retry of quarantined files, lock wait.
+        sources: Sources to ingest; empty: every source.
+        strict: Fail the run when anything was quarantined (after loading the good rows);
+            empty: the TWIN_STRICT_INGEST setting.
+        retry_quarantined: Read again files that were quarantined whole and have not changed
+            (after fixing a mapping file, say).
+        lock_wait_s: Seconds to wait for another run writing the same TWIN_HOME before failing.
     """
+    params = IngestParams(
+        sources=sources, strict=strict, retry_quarantined=retry_quarantined, lock_wait_s=lock_wait_s
+    )
     logger = get_run_logger()
     settings = get_settings()
     strict = settings.strict_ingest if params.strict is None else params.strict

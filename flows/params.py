@@ -39,6 +39,11 @@ OptionalReplications = Annotated[
     int | None, WithJsonSchema({"type": "integer", "minimum": 10, "maximum": 100_000})
 ]
 OptionalSeed = Annotated[int | None, WithJsonSchema({"type": "integer"})]
+OptionalBool = Annotated[bool | None, WithJsonSchema({"type": "boolean"})]
+BATCH_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+OptionalBatch = Annotated[
+    str | None, WithJsonSchema({"type": "string", "pattern": BATCH_PATTERN, "maxLength": 128})
+]
 
 
 class _Params(BaseModel):
@@ -106,8 +111,11 @@ class ScenarioParams(ScenarioSpec):
 
 
 __all__ = [
+    "BATCH_PATTERN",
     "BackfillParams",
     "NightlyParams",
+    "OptionalBatch",
+    "OptionalBool",
     "OptionalDay",
     "OptionalHorizon",
     "OptionalReplications",

@@ -25,6 +25,8 @@ from twin_core.settings import get_settings
 from twin_core.warehouse import open_warehouse
 from twin_core.watch import WatchResult, reconcile_alerts, run_watch
 
+from flows.params import OptionalDay
+
 __all__ = ["HOLD_EVENT", "WatchParams", "hold_event", "quality_watch", "reconcile_task"]
 
 HOLD_EVENT = "twin.quality.hold"
@@ -100,14 +102,22 @@ def hold_event(alert: dict[str, Any]) -> dict[str, Any]:
 
 
 @flow(name="quality-watch")
-def quality_watch(params: WatchParams = WatchParams()) -> dict[str, Any]:
+def quality_watch(
+    as_of: OptionalDay = None,
+    publish: bool = True,
+    lock_wait_s: Annotated[int, Field(ge=0, le=3600)] = 600,
+) -> dict[str, Any]:
     """One watch cycle: ingest, validate, judge the new data with the current snapshot's
     limits and rules, drift and sensor checks; an artifact and a ``twin.quality.hold`` event
     per new alert.
 
     Args:
-        params: plant day for validation, whether to publish, lock wait.
+        as_of: Plant day validation judges freshness against; empty: today in the plant's
+            timezone.
+        publish: Swap the watch's tables into plant.duckdb after the cycle.
+        lock_wait_s: Seconds to wait for another run writing the same TWIN_HOME before failing.
     """
+    params = WatchParams(as_of=as_of, publish=publish, lock_wait_s=lock_wait_s)
     logger = get_run_logger()
     result = watch_task(params)
     create_markdown_artifact(

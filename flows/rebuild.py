@@ -60,13 +60,20 @@ def rebuild_task(params: RebuildParams) -> dict[str, Any]:
     return {"snapshot_id": snapshot_id, "as_of": params.as_of.isoformat(), "rows": counts}
 
 
-@flow(name="rebuild", flow_run_name="rebuild-{params.as_of}")
-def rebuild(params: RebuildParams) -> dict[str, Any]:
+@flow(name="rebuild", flow_run_name="rebuild-{as_of}")
+def rebuild(
+    as_of: PlantDate,
+    sites: list[SiteId] = [],  # noqa: B006 - Prefect copies parameters per run
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 600,
+) -> dict[str, Any]:
     """Build a new twin snapshot for one plant day (machine, line, supply and quality tables).
 
     Args:
-        params: the plant day, sites and lock wait.
+        as_of: The plant day the snapshot describes (data up to its end).
+        sites: Sites to include; empty: the configured TWIN_SITE_IDS (default every site).
+        lock_wait_s: Seconds to wait for another run writing the same TWIN_HOME before failing.
     """
+    params = RebuildParams(as_of=as_of, sites=sites, lock_wait_s=lock_wait_s)
     summary = rebuild_task(params)
     get_run_logger().info(
         "snapshot %s for %s: %s rows",

@@ -19,6 +19,8 @@ from twin_core import stages
 from twin_core.runlock import home_lock
 from twin_core.settings import get_settings
 
+from flows.params import OptionalDay, OptionalSnapshot
+
 PlantDate = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
 
 
@@ -73,12 +75,20 @@ def build_reports_task(params: ReportParams) -> dict[str, Any]:
 
 
 @flow(name="report")
-def report(params: ReportParams = ReportParams()) -> dict[str, Any]:
+def report(
+    as_of: OptionalDay = None,
+    snapshot_id: OptionalSnapshot = None,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 600,
+) -> dict[str, Any]:
     """Department instructions, plant report and quality report of one snapshot.
 
     Args:
-        params: the snapshot (as-of day or id; default the latest complete one).
+        as_of: Report the latest complete snapshot of this plant day; empty: the latest
+            complete snapshot.
+        snapshot_id: Report this snapshot (overrides the latest of as_of).
+        lock_wait_s: Seconds to wait for another run writing the same TWIN_HOME before failing.
     """
+    params = ReportParams(as_of=as_of, snapshot_id=snapshot_id, lock_wait_s=lock_wait_s)
     summary = build_reports_task(params)
     get_run_logger().info(
         "report of snapshot %s (%s): %s",

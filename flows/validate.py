@@ -23,6 +23,8 @@ from twin_core.settings import get_settings
 from twin_core.validation.facts import pending_batches
 from twin_core.warehouse import open_warehouse
 
+from flows.params import BATCH_PATTERN, OptionalBatch, OptionalDay
+
 PlantDate = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
 
 
@@ -38,7 +40,7 @@ class ValidateParams(BaseModel):
     )
     batch_id: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$",
+        pattern=BATCH_PATTERN,
         description="Validate (again) only this ingest batch; default: every pending batch.",
     )
     lock_wait_s: int = Field(
@@ -81,12 +83,19 @@ def validate_batch_task(batch_id: str, as_of: date | None) -> dict[str, Any]:
 
 
 @flow(name="validate")
-def validate(params: ValidateParams = ValidateParams()) -> list[dict[str, Any]]:
+def validate(
+    as_of: OptionalDay = None,
+    batch_id: OptionalBatch = None,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 600,
+) -> list[dict[str, Any]]:
     """Validate pending ingest batches (or one) and promote what passes to core.
 
     Args:
-        params: the as-of day for freshness and, optionally, one batch to validate again.
+        as_of: Plant day freshness is judged against; empty: today in the plant's timezone.
+        batch_id: Validate (again) only this ingest batch; empty: every pending batch.
+        lock_wait_s: Seconds to wait for another run writing the same TWIN_HOME before failing.
     """
+    params = ValidateParams(as_of=as_of, batch_id=batch_id, lock_wait_s=lock_wait_s)
     settings = get_settings()
     with home_lock(settings, "validate", wait_s=params.lock_wait_s):
         batch_ids = [params.batch_id] if params.batch_id else pending_batches_task()

@@ -125,12 +125,12 @@ def test_the_flows_refuse_an_unknown_site(prefect_api: None, tiny: Settings) -> 
     from flows._stages import StageFailed
     from flows.nightly import nightly
     from flows.params import NightlyParams
-    from flows.rebuild import RebuildParams, rebuild
+    from flows.rebuild import rebuild
 
     with pytest.raises(StageFailed, match="unknown site 'NOPE'; the warehouse knows S1, S2"):
         nightly(**NightlyParams(as_of=date(2026, 1, 5), sites=["NOPE"], lock_wait_s=0).kwargs())
     with pytest.raises(UnknownSite, match="unknown site 'NOPE'"):
-        rebuild(RebuildParams(as_of=date(2026, 1, 5), sites=["NOPE"], lock_wait_s=0))
+        rebuild(as_of=date(2026, 1, 5), sites=["NOPE"], lock_wait_s=0)
     assert _batches(tiny) == 0 and _snapshots(tiny) == 0
     assert not tiny.published_path.exists()
     assert not (Path(tiny.home) / "reports" / "2026-01-05").exists()

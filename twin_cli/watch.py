@@ -35,9 +35,9 @@ def watch(
             from twin_cli.run import _prefect_defaults
 
             _prefect_defaults()
-            from flows.quality_watch import WatchParams, quality_watch
+            from flows.quality_watch import quality_watch
 
-            done = quality_watch(WatchParams(publish=publish))
+            done = quality_watch(publish=publish)
             out.print(f"cycle {done['cycle_id']}: {len(done['alerts'])} new alert(s)")
             for key in done["alerts"]:
                 out.print(f"  {key}", highlight=False)

@@ -58,6 +58,49 @@ def test_the_nightly_takes_flat_typed_parameters() -> None:
     assert props["sites"]["type"] == "array"
 
 
+def _every_deployed_flow() -> list[Any]:
+    """The flow object of each deployment in prefect.yaml (its entrypoint)."""
+    import importlib
+    from pathlib import Path
+
+    import yaml
+
+    spec = yaml.safe_load((Path(__file__).parents[2] / "prefect.yaml").read_text())
+    flows = []
+    for dep in spec["deployments"]:
+        path, name = dep["entrypoint"].split(":")
+        module = path.removesuffix(".py").replace("/", ".")
+        flows.append(getattr(importlib.import_module(module), name))
+    return flows
+
+
+def test_every_deployment_takes_flat_typed_parameters() -> None:
+    """No deployment nests its fields under one object: each property is a scalar, a list or a
+    map the UI renders as one field (optional ones without a "None" choice)."""
+    flows = _every_deployed_flow()
+    assert {f.name for f in flows} >= {"nightly", "ingest", "validate", "rebuild", "report"}
+    for fn in flows:
+        props = parameter_schema(fn).model_dump_for_openapi()["properties"]
+        assert "params" not in props, fn.name
+        for field, prop in props.items():
+            assert "anyOf" not in prop, (fn.name, field, prop)
+            assert prop.get("type") in (
+                "string",
+                "integer",
+                "number",
+                "boolean",
+                "array",
+                "object",
+            ), (
+                fn.name,
+                field,
+                prop,
+            )
+            if prop["type"] == "object":  # a map (demand multipliers, stale sites), not a model
+                assert "properties" not in prop, (fn.name, field, prop)
+                assert {"additionalProperties", "patternProperties"} & set(prop), (fn.name, field)
+
+
 def test_the_scenario_form_has_rows_a_map_and_plain_optional_integers() -> None:
     """Outages are rows of a model, demand multipliers a product -> number map, and the
     optional integers are one integer input each (not a choice with "None")."""

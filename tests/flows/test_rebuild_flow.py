@@ -16,7 +16,7 @@ def test_rebuild_flow_builds_a_snapshot_and_reports_its_rows(
 ) -> None:
     """The flow commits a snapshot of the day and lists its tables in an artifact."""
     seed_tiny_plant(settings)
-    state = rebuild(RebuildParams(as_of=AS_OF), return_state=True)
+    state = rebuild(as_of=AS_OF, return_state=True)
     summary = state.result()
     assert summary["as_of"] == AS_OF.isoformat()
     assert summary["rows"]["line_forecast"] == settings.horizon_days

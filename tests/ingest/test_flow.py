@@ -56,7 +56,7 @@ def test_clean_landing_completes_with_a_reconciliation_artifact(
     """Nothing quarantined: Completed, one task per source with files, and the artifact table."""
     drop(home, "machines", "m.csv", GOOD)
     drop(home, "suppliers", "s.csv", "supplier_id,name\nSUP1,Acme\n")
-    state = ingest(IngestParams(), return_state=True)
+    state = ingest(return_state=True)
     assert (state.type.value, state.name) == ("COMPLETED", "Completed")
     assert "| machines | machines/m.csv | loaded | 1 | 1 | 0 | yes |" in _artifact(
         state.state_details.flow_run_id
@@ -68,7 +68,7 @@ def test_clean_landing_completes_with_a_reconciliation_artifact(
 def test_quarantined_input_shows_in_the_final_state(prefect_api: None, home: Settings) -> None:
     """A quarantined row: the run completes, named 'Completed with quarantine', with counts."""
     drop(home, "machines", "m.csv", DIRTY)
-    state = ingest(IngestParams(), return_state=True)
+    state = ingest(return_state=True)
     assert (state.type.value, state.name) == ("COMPLETED", "Completed with quarantine")
     assert state.message is not None and "quarantined 1 rows" in state.message
 
@@ -78,7 +78,7 @@ def test_strict_mode_fails_the_run_after_loading_the_good_rows(
 ) -> None:
     """strict: the run fails, and the good row is in raw anyway."""
     drop(home, "machines", "m.csv", DIRTY)
-    state = ingest(IngestParams(strict=True), return_state=True)
+    state = ingest(strict=True, return_state=True)
     assert state.type.value == "FAILED"
     assert state.message is not None and "strict" in state.message
     assert rows(home, "select machine_id from raw.machines") == [("M1",)]
@@ -90,7 +90,7 @@ def test_strict_setting_applies_when_the_parameter_is_not_given(
     """TWIN_STRICT_INGEST=true makes a run with quarantine fail."""
     monkeypatch.setenv("TWIN_STRICT_INGEST", "true")
     drop(home, "machines", "m.csv", DIRTY)
-    assert ingest(IngestParams(), return_state=True).type.value == "FAILED"
+    assert ingest(return_state=True).type.value == "FAILED"
 
 
 @pytest.mark.parametrize(
@@ -131,7 +131,7 @@ def test_a_failing_source_fails_the_run_but_not_the_other_sources(
     (home.landing_dir / "machines").mkdir()
     (home.landing_dir / "machines" / "m.csv").symlink_to(home.home / "gone.csv")
     drop(home, "suppliers", "s.csv", "supplier_id,name\nSUP1,Acme\n")
-    state = ingest(IngestParams(), return_state=True)
+    state = ingest(return_state=True)
     assert state.type.value == "FAILED"
     assert state.message is not None and "machines" in state.message
     assert rows(home, "select supplier_id from raw.suppliers") == [("SUP1",)]

@@ -33,7 +33,7 @@ def test_report_flow_publishes_summary_instructions_and_table_artifacts(
     prefect_api: None, plant: Settings
 ) -> None:
     """A report flow run carries the summary, the instructions and their table as artifacts."""
-    state = report(ReportParams(), return_state=True)
+    state = report(return_state=True)
     assert state.is_completed()
     run_id = state.state_details.flow_run_id
     with get_client(sync_client=True) as client:

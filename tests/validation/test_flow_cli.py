@@ -21,7 +21,7 @@ def test_validate_flow_promotes_and_links_data_docs_in_its_artifact(
 ) -> None:
     """A flow run validates the pending batch and its artifact links the Data Docs."""
     add_batch("b1", {**masters(), "sensor_readings": [reading("T1"), reading("T2")]})
-    state = validate(ValidateParams(as_of="2026-03-02"), return_state=True)  # type: ignore[arg-type]
+    state = validate(as_of="2026-03-02", return_state=True)
     assert state.is_completed()
     summaries = state.result()
     assert [(s["batch_id"], s["status"]) for s in summaries] == [("b1", "passed")]
@@ -48,7 +48,7 @@ def test_validate_flow_fails_when_a_batch_fails(
         '[validation.severity]\nexpect_column_max_to_be_between = "error"\n'
     )
     add_batch("b1", {**masters(), "sensor_readings": [reading("T1"), reading("T2")]})
-    state = validate(ValidateParams(as_of="2026-06-01"), return_state=True)  # type: ignore[arg-type]
+    state = validate(as_of="2026-06-01", return_state=True)
     assert state.is_failed()
     assert "b1 failed validation" in str(state.message)
 
