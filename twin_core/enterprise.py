@@ -38,6 +38,12 @@ from twin_core.publish import move_aside_stale_wal, remove_stale_builds
 from twin_core.runlock import home_lock
 from twin_core.settings import Settings
 from twin_core.sites import check_site_id, site_homes
+from twin_core.tables import (
+    ENTERPRISE_ADDED_COLUMNS,
+    ENTERPRISE_TABLES,
+    comment_statements,
+    sql_text,
+)
 from twin_core.warehouse import SQL_DIR, WarehouseError, connect, quote_ident
 
 ENTERPRISE_SQL_DIR = SQL_DIR / "enterprise"
@@ -164,6 +170,38 @@ def _columns(con: duckdb.DuckDBPyConnection, db: str, schema: str, name: str) ->
     return [str(r[0]) for r in rows]
 
 
+def _copied_comments(
+    con: duckdb.DuckDBPyConnection, aliases: list[str], schema: str, view: str
+) -> list[str]:
+    """``COMMENT ON`` statements giving ``ent.schema.view`` (a table over all sites) the
+    comments its sites' view and columns carry (the first site that has each), and the
+    columns the enterprise adds (``ENTERPRISE_ADDED_COLUMNS``) theirs."""
+    table_comment = ""
+    columns: dict[str, str] = {}
+    for alias in aliases:
+        row = con.execute(
+            "select comment from duckdb_views() where database_name = ? and schema_name = ? "
+            "and view_name = ?",
+            [alias, schema, view],
+        ).fetchone()
+        table_comment = table_comment or str((row or [None])[0] or "")
+        for name, comment in con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = ? "
+            "and schema_name = ? and table_name = ? and comment is not null",
+            [alias, schema, view],
+        ).fetchall():
+            columns.setdefault(str(name), str(comment))
+    target = f"{quote_ident(schema)}.{quote_ident(view)}"  # run with the file in use
+    out = [f"comment on table {target} is {sql_text(table_comment)}"] if table_comment else []
+    for name in _columns(con, "ent", schema, view):
+        text = columns.get(name) or ENTERPRISE_ADDED_COLUMNS.get(name, "")
+        if view == "snapshots" and name in ("in_enterprise", "stale", "site_id"):
+            text = ENTERPRISE_ADDED_COLUMNS[name]
+        if text:
+            out.append(f"comment on column {target}.{quote_ident(name)} is {sql_text(text)}")
+    return out
+
+
 def build_enterprise_file(
     target: Path, parts: list[SitePart], as_of: date, settings: Settings
 ) -> int:
@@ -187,6 +225,7 @@ def build_enterprise_file(
         for alias in aliases.values():
             names.update(dict.fromkeys(_views(con, alias)))
         tables = 0
+        comments: list[str] = []  # run once the file is the current database
         for schema, view in names:
             selects: list[str] = []
             params: list[object] = []
@@ -211,6 +250,7 @@ def build_enterprise_file(
             con.execute(
                 f"create table ent.{quote_ident(schema)}.{quote_ident(view)} as {body}", params
             )
+            comments += _copied_comments(con, list(aliases.values()), schema, view)
             tables += 1
         con.execute(
             "create table ent.twin.sites (site_id varchar, snapshot_id bigint, as_of date, "
@@ -246,6 +286,8 @@ def build_enterprise_file(
         con.execute("use ent")
         for sql in sorted(ENTERPRISE_SQL_DIR.glob("*.sql")):
             con.execute(sql.read_text())
+        for statement in comments + comment_statements(con, declared=ENTERPRISE_TABLES):
+            con.execute(statement)
         con.execute("checkpoint")
     finally:
         con.close()

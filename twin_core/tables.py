@@ -1788,6 +1788,101 @@ VIEWS: dict[str, tuple[str, str]] = {
 }
 
 
+# The enterprise plant.duckdb of a multi-site home (twin_core/enterprise.py): every site's
+# twin.* and report.* views become tables over all sites and keep their sites' comments; what
+# the enterprise file has beyond them is declared here.
+ENTERPRISE_ADDED_COLUMNS: dict[str, str] = {
+    "site_id": "the site the row comes from (twin.sites)",
+    "in_enterprise": "true on the snapshot this file's part of the site comes from",
+    "stale": "true when the site's data was missing tonight: the site's previous night is shown "
+    "(twin.sites.stale_reason)",
+}
+ENTERPRISE_TABLES: tuple[Table, ...] = (
+    Table(
+        "twin.sites",
+        "One row per site of the enterprise file: the site's published snapshot it shows and "
+        "whether that is tonight's or, stale, the previous night's.",
+        (
+            Col("site_id", "VARCHAR", "the site (its home is TWIN_HOME/sites/<site_id>/)"),
+            Col("snapshot_id", "BIGINT", "the site's snapshot this file shows"),
+            Col("as_of", "DATE", "the plant day of that snapshot"),
+            Col("published_at", "TIMESTAMP", "when the site's plant.duckdb was published (UTC)"),
+            Col("stale", "BOOLEAN", "true when the site's data was missing tonight"),
+            Col("stale_reason", "VARCHAR", "why the site is stale (what was missing)"),
+            Col("source", "VARCHAR", "path of the site's plant.duckdb this file was built from"),
+        ),
+    ),
+    Table(
+        "meta.publish",
+        "One row: the enterprise publication this plant.duckdb is (night, time, code version, "
+        "sites). Only in the enterprise file (written by twin_core/enterprise.py).",
+        (
+            Col("as_of", "DATE", "the night every site's snapshot is of (or the stale ones' last)"),
+            Col("published_at", "TIMESTAMP", "when it was published (UTC)"),
+            Col("code_version", "VARCHAR", "plant-twin version that published it"),
+            Col("site_ids", "VARCHAR[]", "the sites in this file"),
+            Col("stale_site_ids", "VARCHAR[]", "the sites shown with their previous night's data"),
+            Col("kind", "VARCHAR", "'enterprise' (a site's own file has no kind)"),
+        ),
+    ),
+    Table(
+        "twin.oee_by_site",
+        "One row per (site, day): OEE over the site's machines, each factor time-weighted "
+        "(sql/enterprise/oee_by_site.sql).",
+        (
+            Col("site_id", "VARCHAR", "the site"),
+            Col("day", "DATE", "the plant day"),
+            Col("machines", "BIGINT", "machines with planned time that day"),
+            Col("lines", "BIGINT", "lines of those machines"),
+            Col("availability", "DOUBLE", "running / planned busy time, over the site's machines"),
+            Col("performance", "DOUBLE", "performance weighted by running time"),
+            Col("quality", "DOUBLE", "good / (good + scrap) units"),
+            Col("oee", "DOUBLE", "availability x performance x quality of the site"),
+            Col("mean_machine_oee", "DOUBLE", "the unweighted mean of the machines' OEE"),
+            Col("good_qty", "DOUBLE", "good units made"),
+            Col("scrap_qty", "DOUBLE", "scrapped units"),
+        ),
+    ),
+    Table(
+        "twin.revision_feedback_sites",
+        "One row per (product, revision): its customer feedback at every site that builds it "
+        "(sql/enterprise/revision_feedback_sites.sql).",
+        (
+            Col("product_id", "VARCHAR", "the product"),
+            Col("revision", "VARCHAR", "the product revision"),
+            Col("sites", "BIGINT", "sites that shipped it"),
+            Col("complaints", "HUGEINT", "complaints over all sites"),
+            Col("units_shipped", "HUGEINT", "units shipped over all sites"),
+            Col("rate_per_1000_units", "DOUBLE", "complaints per 1,000 units shipped"),
+            Col("flagged_at_any_site", "BOOLEAN", "a site's twin flagged the revision"),
+            Col(
+                "per_site",
+                "STRUCT",
+                "each site's complaints, units, rate per 1,000 units and flag, by site",
+            ),
+        ),
+    ),
+    Table(
+        "twin.supplier_performance_sites",
+        "One row per supplier: its performance across every site it delivers to, weighted by "
+        "each site's received POs (sql/enterprise/supplier_performance_sites.sql).",
+        (
+            Col("supplier_id", "VARCHAR", "the supplier"),
+            Col("sites", "BIGINT", "sites it delivers to"),
+            Col("site_ids", "VARCHAR[]", "those sites"),
+            Col("received_pos", "HUGEINT", "received purchase orders over all sites"),
+            Col("on_time_rate", "DOUBLE", "on-time rate, weighted by received POs"),
+            Col("lead_time_mean_days", "DOUBLE", "mean lead time (days), weighted by received POs"),
+            Col("open_pos", "HUGEINT", "open purchase orders"),
+            Col("late_open_pos", "HUGEINT", "open purchase orders already late"),
+            Col("max_risk_score", "DOUBLE", "the highest risk score any site gives it"),
+            Col("worst_site", "VARCHAR", "the site with the lowest on-time rate (ties: site id)"),
+            Col("worst_site_on_time_rate", "DOUBLE", "that site's on-time rate"),
+        ),
+    ),
+)
+
+
 def table(full_name: str) -> Table:
     """The declared table ``schema.name`` (a ``KeyError`` naming it when undeclared)."""
     try:
@@ -1807,11 +1902,23 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def comment_statements(con: duckdb.DuckDBPyConnection, only: str | None = None) -> list[str]:
+def sql_text(text: str) -> str:
+    """``text`` as a SQL string literal (DDL such as COMMENT ON takes no parameters)."""
+    return _sql_text(text)
+
+
+def comment_statements(
+    con: duckdb.DuckDBPyConnection,
+    only: str | None = None,
+    declared: tuple[Table, ...] | None = None,
+) -> list[str]:
     """The ``COMMENT ON`` statements that make the catalogue behind ``con`` carry the
     declared meaning of every declared table, view and column it has (only those whose
     comment differs: applying twice runs nothing the second time); ``only``: of that one
-    ``schema.name`` (a view just re-created)."""
+    ``schema.name`` (a view just re-created); ``declared``: another file's declarations
+    (``ENTERPRISE_TABLES``; a declared view gets its columns' meanings the same way)."""
+    by_name = _BY_NAME if declared is None else {t.full_name: t for t in declared}
+    views = VIEWS if declared is None else {}
     objects = {
         (str(s), str(n)): (str(kind), str(c or ""))
         for s, n, kind, c in con.execute(
@@ -1830,10 +1937,10 @@ def comment_statements(con: duckdb.DuckDBPyConnection, only: str | None = None) 
     out: list[str] = []
     for (schema, name), (kind, current) in sorted(objects.items()):
         full = f"{schema}.{name}"
-        if kind == "view" and full in VIEWS:
-            wanted = VIEWS[full][1]
-        elif kind == "table" and full in _BY_NAME:
-            wanted = _BY_NAME[full].description
+        if kind == "view" and full in views:
+            wanted = views[full][1]
+        elif full in by_name:
+            wanted = by_name[full].description
         else:
             continue
         if wanted != current:
@@ -1844,10 +1951,10 @@ def comment_statements(con: duckdb.DuckDBPyConnection, only: str | None = None) 
             continue
         kind = objects[(str(schema), str(name))][0]
         try:
-            if kind == "view" and full in VIEWS:
+            if kind == "view" and full in views:
                 wanted = view_meaning(full, str(column))
-            elif kind == "table" and full in _BY_NAME:
-                wanted = _BY_NAME[full].column(str(column)).meaning
+            elif full in by_name:
+                wanted = by_name[full].column(str(column)).meaning
             else:
                 continue
         except KeyError:

@@ -16,6 +16,7 @@ from twin_core.publish import publish
 from twin_core.settings import Settings
 from twin_core.sites import SiteLayoutError, has_sites, site_homes, site_settings
 from twin_core.synth.sites import generate_sites
+from twin_core.tables import ENTERPRISE_TABLES, table
 from twin_core.warehouse import open_warehouse
 
 NIGHT = date(2026, 1, 2)
@@ -88,6 +89,45 @@ def test_the_enterprise_file_holds_every_site_and_the_cross_site_views(group: Se
         )
     finally:
         con.close()
+
+
+def test_every_table_view_and_column_of_the_enterprise_file_has_a_comment(group: Settings) -> None:
+    """As a site's plant.duckdb: DBeaver and the DuckDB CLI show a meaning for everything,
+    the sites' own comments carried over and the enterprise's own objects declared."""
+    publish_enterprise(group, NIGHT)
+    con = duckdb.connect(str(group.published_path), read_only=True)
+    try:
+        objects = con.execute(
+            "select schema_name || '.' || table_name, coalesce(comment, '') from duckdb_tables() "
+            "union all select schema_name || '.' || view_name, coalesce(comment, '') "
+            "from duckdb_views() where not internal order by 1"
+        ).fetchall()
+        columns = con.execute(
+            "select schema_name || '.' || table_name || '.' || column_name, "
+            "coalesce(comment, '') from duckdb_columns() where not internal order by 1"
+        ).fetchall()
+        ordered = dict(
+            con.execute(
+                "select schema_name || '.' || table_name, list(column_name order by column_index) "
+                "from duckdb_columns() where not internal group by 1"
+            ).fetchall()
+        )
+        snap = dict(
+            con.execute(
+                "select column_name, comment from duckdb_columns() "
+                "where schema_name = 'twin' and table_name = 'machine_day'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert len(objects) > 20 and "twin.sites" in dict(objects)
+    assert [name for name, comment in objects if not comment] == []
+    assert [name for name, comment in columns if not comment] == []
+    for t in ENTERPRISE_TABLES:  # the declarations name the file's columns, in order
+        assert ordered[t.full_name] == [c.name for c in t.columns], t.full_name
+    # a copied table keeps its site view's column meaning; the added site_id has its own
+    assert snap["oee"] == table("history.machine_day").column("oee").meaning
+    assert snap["site_id"]
 
 
 def test_a_site_behind_the_night_keeps_the_previous_enterprise_file(group: Settings) -> None:
