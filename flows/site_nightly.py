@@ -73,7 +73,12 @@ def _home(path: Path) -> Iterator[None]:
 
 
 def _run_name() -> str:
+    """``site-<id>-<day>``; a name the enterprise nightly gave the run (``...-attempt2`` for
+    a crashed site's rerun) is kept."""
     p = flow_run.parameters
+    given = str(flow_run.name or "")
+    if given.startswith(f"site-{p.get('site_id')}-"):
+        return given
     return f"site-{p.get('site_id')}-{p.get('as_of') or 'yesterday'}"
 
 

@@ -140,6 +140,9 @@ def cluster() -> Iterator[Cluster]:
 
 
 def _twin_rows(path: Path, table: str, site: str) -> list[tuple[Any, ...]]:
+    """The site's rows of ``twin.<table>`` without the snapshot's id and time; floats to 12
+    significant digits (DuckDB's parallel sums may add in another order on a rerun: the last
+    bit of a mean can differ, nothing more)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         cols = [
@@ -148,11 +151,15 @@ def _twin_rows(path: Path, table: str, site: str) -> list[tuple[Any, ...]]:
             if r[0] not in ("snapshot_id", "created_at")
         ]
         sel = ", ".join(f'"{c}"' for c in cols)
-        return con.execute(
-            f"select {sel} from twin.{table} where site_id = ? order by all", [site]
-        ).fetchall()
+        if "site_id" not in cols:  # a site's own file: every row is the site's
+            rows = con.execute(f"select {sel} from twin.{table} order by all").fetchall()
+        else:
+            rows = con.execute(
+                f"select {sel} from twin.{table} where site_id = ? order by all", [site]
+            ).fetchall()
     finally:
         con.close()
+    return [tuple(float(f"{v:.12g}") if isinstance(v, float) else v for v in r) for r in rows]
 
 
 def _descendants(pid: int) -> list[int]:
