@@ -24,9 +24,7 @@ swapped in with ``os.replace`` (readers of the old file keep it), as ``twin_core
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from twin_core import __version__
-from twin_core.publish import move_aside_stale_wal, remove_stale_builds
+from twin_core.publish import remove_stale_builds, replacement, swap_in
 from twin_core.runlock import home_lock
 from twin_core.settings import Settings
 from twin_core.sites import check_site_id, site_homes
@@ -306,16 +304,9 @@ def publish_enterprise(
         remove_stale_builds(final)
         started = time.perf_counter()
         parts = site_parts(settings, as_of, stale)
-        tmp = final.with_name(f".{final.stem}-{uuid.uuid4().hex[:12]}.building")
-        try:
+        with replacement(final) as tmp:
             tables = build_enterprise_file(tmp, parts, as_of, settings)
-            moved = move_aside_stale_wal(final)
-            os.replace(tmp, final)
-            _fsync(final.parent)
-        except BaseException:
-            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-                leftover.unlink(missing_ok=True)
-            raise
+            moved = swap_in(tmp, final)
     return EnterpriseResult(
         path=final,
         as_of=as_of,
@@ -325,11 +316,3 @@ def publish_enterprise(
         size_bytes=final.stat().st_size,
         moved_aside=tuple(moved),
     )
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -26,6 +26,8 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -192,6 +194,33 @@ def move_aside_stale_wal(final: Path) -> list[Path]:
     return moved
 
 
+@contextmanager
+def replacement(final: Path) -> Iterator[Path]:
+    """A fresh path beside ``final`` to build its replacement in (named so that
+    ``remove_stale_builds`` finds what a kill leaves); on any error the partial file and its
+    WAL are deleted and the error goes on."""
+    tmp = final.with_name(f".{final.stem}-{uuid.uuid4().hex[:12]}.building")
+    try:
+        yield tmp
+    except BaseException:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+
+
+def swap_in(tmp: Path, final: Path) -> list[Path]:
+    """Make the built file ``tmp`` the file ``final``, crash-safe: flush it, move a stale WAL
+    of ``final`` aside, rename, flush the directory entry. Returns the WALs moved aside.
+
+    First the stale WAL, then the file: a crash between leaves the old file without its WAL,
+    which opens (on the last checkpoint), never a new file with an old WAL."""
+    _fsync(tmp)
+    moved = move_aside_stale_wal(final)
+    os.replace(tmp, final)
+    _fsync(final.parent)
+    return moved
+
+
 def _check_target(final: Path) -> None:
     if final.is_dir():
         raise PublishError(
@@ -217,8 +246,7 @@ def _publish(settings: Settings) -> PublishResult:
     started = time.perf_counter()
     final = settings.published_path
     _check_target(final)
-    tmp = final.with_name(f".{final.stem}-{uuid.uuid4().hex[:12]}.building")
-    try:
+    with replacement(final) as tmp:
         with open_warehouse(settings) as con:
             refresh_sensor_hourly(con)
             row = con.execute("select twin.current_snapshot()").fetchone()
@@ -241,19 +269,10 @@ def _publish(settings: Settings) -> PublishResult:
             pub.execute("checkpoint")
         finally:
             pub.close()
-        _fsync(tmp)
         crash_point("publish.before_swap")
-        # First the stale WAL, then the file: a crash between leaves the old file without
-        # its WAL, which opens (on the last checkpoint), never a new file with an old WAL.
-        moved = move_aside_stale_wal(final)
-        os.replace(tmp, final)
-        _fsync(final.parent)
+        moved = swap_in(tmp, final)
         crash_point("publish.after_swap")
         _check_opens(final, settings)
-    except BaseException:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-        raise
     return PublishResult(
         path=final,
         snapshot_id=snapshot_id,

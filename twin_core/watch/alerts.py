@@ -20,16 +20,14 @@ before the swap leaves the published file as it was.
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
 
-from twin_core.publish import remove_stale_builds
+from twin_core.publish import remove_stale_builds, replacement, swap_in
 from twin_core.runlock import home_lock
 from twin_core.settings import Settings
 from twin_core.warehouse import connect, open_warehouse, quote_ident
@@ -131,8 +129,7 @@ def publish_alerts(settings: Settings) -> bool:
         if not final.exists():
             return False
         remove_stale_builds(final)
-        tmp = final.with_name(f".{final.stem}-{uuid.uuid4().hex[:12]}.building")
-        try:
+        with replacement(final) as tmp:
             shutil.copyfile(final, tmp)
             with open_warehouse(settings) as con:
                 con.execute("attach ? as pub", [str(tmp)])
@@ -154,19 +151,5 @@ def publish_alerts(settings: Settings) -> bool:
                 pub.execute("checkpoint")
             finally:
                 pub.close()
-            _fsync(tmp)
-            os.replace(tmp, final)
-            _fsync(final.parent)
-        except BaseException:
-            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-                leftover.unlink(missing_ok=True)
-            raise
+            swap_in(tmp, final)
     return True
-
-
-def _fsync(path: os.PathLike[str] | str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
