@@ -13,15 +13,13 @@ import argparse
 import resource
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.settings import Settings
-from twin_core.twin import quality
+from twin_core.twin import quality, sensor_cache
 from twin_core.warehouse import connect, fetch_polars, open_warehouse
-
-INPUT = Path(__file__).resolve().parent.parent / "sql" / "inputs" / "quality_sensor_hourly.sql"
 
 
 def demo(days: int, root: Path) -> None:
@@ -81,10 +79,12 @@ def sensor_day(root: Path) -> None:
     )
     print(f"fill 86.4M readings: {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
+    # The query over the whole day from the readings, as the cache computes one day of it.
+    start = datetime(2026, 3, 2)
     frame = fetch_polars(
         con,
-        INPUT.read_text(encoding="utf-8"),
-        {"as_of": date(2026, 3, 2), "tz": "UTC", "since": datetime(2026, 3, 2)},
+        sensor_cache.direct_sql("quality_sensor_hourly"),
+        {"start": start, "end": start + timedelta(days=1), "day": start.date()},
     )
     print(
         f"quality_sensor_hourly, one bench day: {time.perf_counter() - t:.1f} s  {frame.height} rows"

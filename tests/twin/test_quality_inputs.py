@@ -1,4 +1,4 @@
-"""sql/inputs/quality_sensor_hourly.sql: hourly sensor means of running machines, in DuckDB."""
+"""sql/inputs/quality_sensor_hourly.sql (through twin_core.twin.sensor_cache): hourly sensor means of running machines, in DuckDB."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from polars.testing import assert_frame_equal
 from tests.twin.core_rows import insert_by_name
 from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.settings import Settings
+from twin_core.twin import sensor_cache
+from twin_core.twin.quality import cutoff_utc
 
 T0 = datetime(2026, 3, 2, 8, 0)
 
@@ -79,7 +81,7 @@ def _hourly(
     con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, since: datetime = T0
 ) -> pl.DataFrame:
     ctx = SnapshotContext(1, as_of, settings)
-    return CoreInputs(con, ctx).query("quality_sensor_hourly", since=since)
+    return sensor_cache.quality_hourly(CoreInputs(con, ctx), since, cutoff_utc(ctx))
 
 
 def test_hourly_means_use_good_running_readings_only(

@@ -133,14 +133,52 @@ def _inputs(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> CoreInputs:
     return CoreInputs(con, ctx)
 
 
+# The whole-window queries as they stood before the library's two were made one step plus one
+# reader each: an oracle written apart from the code under test.
+REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "sensor_hours_reference"
+
+
 def _direct_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pl.DataFrame:
-    sql = (sensor_cache.INPUTS_DIR / "sensor_hours.sql").read_text()
+    sql = (REFERENCE / "sensor_hours.sql").read_text()
     return fetch_polars(con, sql, {"start": start, "end": end})
 
 
 def _direct_quality(con: duckdb.DuckDBPyConnection, as_of: date, since: datetime) -> pl.DataFrame:
-    sql = (sensor_cache.INPUTS_DIR / "quality_sensor_hourly.sql").read_text()
+    sql = (REFERENCE / "quality_sensor_hourly.sql").read_text()
     return fetch_polars(con, sql, {"as_of": as_of, "tz": "UTC", "since": since})
+
+
+@pytest.mark.parametrize(
+    "window",
+    [(START, END), (START + timedelta(minutes=30), END - timedelta(minutes=30))],
+    ids=["whole hours", "part hours"],
+)
+def test_the_direct_path_equals_the_reference(
+    con: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime]
+) -> None:
+    """The step run over the window in place of the cache table gives the reference's rows."""
+    start, end = window
+    params = {"start": start, "end": end, "day": start.date()}
+    health = fetch_polars(con, sensor_cache.direct_sql("sensor_hours"), params)
+    assert health.height > 0
+    assert_frame_equal(health, _direct_health(con, start, end), check_dtypes=False, rel_tol=1e-9)
+    # The reference ends at the end of the as-of day (END), so the quality window does too.
+    quality = fetch_polars(
+        con, sensor_cache.direct_sql("quality_sensor_hourly"), {**params, "end": END}
+    )
+    expected = _direct_quality(con, date(2026, 3, 4), start)
+    assert quality.height > 0
+    assert_frame_equal(quality, expected, check_dtypes=False, rel_tol=1e-9)
+
+
+def test_a_reader_that_does_not_name_its_table_once_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """direct_sql swaps the cache table for the step; a reader it cannot swap is an error."""
+    (tmp_path / "sensor_hours.sql").write_text("select * from meta.sensor_hours_v")
+    monkeypatch.setattr(sensor_cache, "INPUTS_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"must read meta\.sensor_hours exactly once"):
+        sensor_cache.direct_sql("sensor_hours")
 
 
 def test_cached_health_hours_equal_the_direct_aggregation(
@@ -230,7 +268,8 @@ def test_a_changed_valid_range_recomputes_every_day(con: duckdb.DuckDBPyConnecti
 def test_a_window_of_partial_hours_is_aggregated_directly(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    """A plant timezone 30 minutes off UTC cuts hours: the direct SQL serves it, nothing is cached."""
+    """A plant timezone 30 minutes off UTC cuts hours: the step over the window serves it, nothing
+    is cached."""
     start, end = START + timedelta(minutes=30), END - timedelta(minutes=30)
     got = sensor_cache.sensor_hours(_inputs(con, tmp_path), start, end)
     assert_frame_equal(got, _direct_health(con, start, end))

@@ -1,10 +1,15 @@
 """Sensor-hour aggregates kept between rebuilds, so a night's cost follows its new readings.
 
-Grain: ``meta.sensor_hours`` (machine health, sensor faults) and ``meta.sensor_quality_hours``
-(pre-emptive quality) hold one row per sensor per UTC hour, computed one UTC day at a time by
-``sql/inputs/sensor_hours_day.sql`` and ``quality_sensor_hours_day.sql``. The builders look
-back 7-8 days; without the cache every rebuild aggregated every reading of those days again
-(at bench scale 86M readings a day, about 30 s per day of lookback).
+One query per variant, in two parts: a step (``sql/inputs/sensor_hours_step.sql``,
+``quality_sensor_hours_step.sql``) aggregates readings per sensor and UTC hour over any window,
+and a reader (``sensor_hours.sql``, ``quality_sensor_hourly.sql``) judges those rows for the
+window asked. ``meta.sensor_hours`` (machine health, sensor faults) and
+``meta.sensor_quality_hours`` (pre-emptive quality) hold the step one UTC day at a time; the
+readers read them. The builders look back 7-8 days; without the cache every rebuild aggregated
+every reading of those days again (at bench scale 86M readings a day, about 30 s per day of
+lookback). A window not made of whole UTC hours, or a read-only warehouse, runs the step over
+the window in place of the table (``direct_sql``); tests/twin/test_sensor_cache.py checks that
+both ways give the same rows.
 
 A cached day is recomputed when anything it was computed from may have changed: its fingerprints
 of the day's readings, of the machine events overlapping it and of the sensors' master data
@@ -13,10 +18,6 @@ fingerprint is the list of promoted reading batches whose time span touches the 
 with the time of its promotion (``core.promoted_batches``): core's readings change only
 through a promotion, and a batch that supersedes a reading carries a reading of the same key,
 so of the same time. It reads a table of one row per batch, never the readings.
-
-The readers (``sensor_hours``, ``quality_hourly``) return what ``sql/inputs/sensor_hours.sql``
-and ``quality_sensor_hourly.sql`` return for the same window (tests/twin/test_sensor_cache.py);
-a window not made of whole UTC hours, or a read-only warehouse, is served by those directly.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ import polars as pl
 from twin_core.twin.inputs import INPUTS_DIR, CoreInputs
 from twin_core.warehouse import fetch_polars, transaction
 
-__all__ = ["quality_hourly", "refresh", "sensor_hours"]
+__all__ = ["direct_sql", "quality_hourly", "refresh", "sensor_hours"]
 
-_DAY_SQL = {
-    "meta.sensor_hours": "sensor_hours_day",
-    "meta.sensor_quality_hours": "quality_sensor_hours_day",
+# reader -> (the cache table it reads, the step that fills it)
+_VARIANTS = {
+    "sensor_hours": ("meta.sensor_hours", "sensor_hours_step"),
+    "quality_sensor_hourly": ("meta.sensor_quality_hours", "quality_sensor_hours_step"),
 }
 _EVENTS_FP = """
 select d.day, count(e.machine_id)::varchar || ':' ||
@@ -97,7 +99,7 @@ def refresh(con: duckdb.DuckDBPyConnection, days: list[date]) -> list[date]:
         params = {"day": day, "start": start, "end": start + timedelta(days=1)}
         # One transaction per day: a crash leaves whole days (or none) in the cache.
         with transaction(con):
-            for table, name in _DAY_SQL.items():
+            for table, name in _VARIANTS.values():
                 con.execute(f"delete from {table} where day = ?", [day])
                 sql = f"insert into {table} by name {_sql(name)}"
                 con.execute(sql, _bind(sql, params))
@@ -109,14 +111,21 @@ def refresh(con: duckdb.DuckDBPyConnection, days: list[date]) -> list[date]:
     return stale
 
 
-def _cached(
-    inputs: CoreInputs,
-    reader: str,
-    direct: str,
-    window: tuple[datetime, datetime],
-    direct_params: dict[str, Any],
-) -> pl.DataFrame:
-    start, end = window
+def direct_sql(reader: str) -> str:
+    """The reader ``sql/inputs/<reader>.sql`` with its step over the window in place of the
+    cache table: the same rows, computed from the readings (params ``start``, ``end``, ``day``)."""
+    table, step = _VARIANTS[reader]
+    sql = _sql(reader)
+    source = f"from {table} as"
+    if sql.count(source) != 1:
+        raise ValueError(f"sql/inputs/{reader}.sql must read {table} exactly once")
+    return sql.replace(source, f"from (\n{_sql(step)}\n) as")
+
+
+def _read(inputs: CoreInputs, reader: str, start: datetime, end: datetime) -> pl.DataFrame:
+    """``reader`` over [start, end) (naive UTC): from the cache when the window is whole UTC
+    hours and the warehouse writable, else from the readings."""
+    params = {"start": start, "end": end}
     if _whole_hours(start, end):
         try:
             refresh(inputs.con, _days(start, end))
@@ -125,22 +134,17 @@ def _cached(
                 raise
         else:
             sql = _sql(reader)
-            return fetch_polars(inputs.con, sql, _bind(sql, {"start": start, "end": end}))
-    return inputs.query(direct, **direct_params)
+            return fetch_polars(inputs.con, sql, _bind(sql, params))
+    sql = direct_sql(reader)
+    return fetch_polars(inputs.con, sql, _bind(sql, {**params, "day": start.date()}))
 
 
 def sensor_hours(inputs: CoreInputs, start: datetime, end: datetime) -> pl.DataFrame:
-    """``sql/inputs/sensor_hours.sql`` over [start, end) (naive UTC), from the cache."""
-    window = (start, end)
-    return _cached(
-        inputs, "sensor_hours_cached", "sensor_hours", window, {"start": start, "end": end}
-    )
+    """``sql/inputs/sensor_hours.sql`` over [start, end) (naive UTC)."""
+    return _read(inputs, "sensor_hours", start, end)
 
 
 def quality_hourly(inputs: CoreInputs, since: datetime, end: datetime) -> pl.DataFrame:
     """``sql/inputs/quality_sensor_hourly.sql`` from ``since`` to ``end`` (the end of the
-    as-of day, naive UTC), from the cache."""
-    window = (since, end)
-    return _cached(
-        inputs, "quality_sensor_hourly_cached", "quality_sensor_hourly", window, {"since": since}
-    )
+    as-of day, naive UTC)."""
+    return _read(inputs, "quality_sensor_hourly", since, end)

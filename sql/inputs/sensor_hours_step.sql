@@ -1,8 +1,13 @@
--- One UTC day [$start, $end) of sql/inputs/sensor_hours.sql, for meta.sensor_hours
--- (twin_core/twin/sensor_cache.py): the same aggregates per sensor and hour, except that
--- running_n / run_* count every machine by its events, and ok_mean / ok_sd (every usable
--- reading) stand in for run_* where the machine has no events in the whole lookback.
--- Grain: one row per sensor per UTC hour with at least one reading in the day.
+-- The per-sensor, per-hour step of sql/inputs/sensor_hours.sql over [$start, $end) (naive UTC):
+-- one UTC day of it fills meta.sensor_hours (twin_core/twin/sensor_cache.py), and a window the
+-- cache cannot serve runs it whole, in place of the table.
+-- Usable readings are finite, not quality 'bad', and inside the sensor's valid range; readings
+-- outside the valid range are counted apart (a sensor fault). Signals differ by machine state,
+-- so health statistics (run_*) use only usable readings taken in whole minutes the machine ran
+-- (per core.machine_events); ok_mean / ok_sd (every usable reading) stand in for run_* where
+-- the machine has no events in the whole window read (the reader decides).
+-- Aggregates use CASE rather than FILTER: the same result, a quarter less CPU at 86M rows.
+-- Grain: one row per sensor per UTC hour with at least one reading in [$start, $end).
 with
 
 running as (

@@ -1,7 +1,10 @@
--- One UTC day [$start, $end) of the per-sensor step of sql/inputs/quality_sensor_hourly.sql,
--- for meta.sensor_quality_hours (twin_core/twin/sensor_cache.py): usable readings (not bad,
--- finite) in minutes inside the sensor's physical range whose middle falls in a running event,
--- summed per sensor and hour, and whether they all had one value.
+-- The per-sensor step of sql/inputs/quality_sensor_hourly.sql over [$start, $end) (naive
+-- UTC): one UTC day of it fills meta.sensor_quality_hours (twin_core/twin/sensor_cache.py),
+-- and a window the cache cannot serve runs it whole, in place of the table.
+-- Usable readings (not bad, finite) in minutes with no reading outside the sensor's physical
+-- range (a sensor fault, not drift) whose middle falls in a running event (idle, setup and
+-- down periods inside a production window are not drift), summed per sensor and hour, and
+-- whether they all had one value.
 -- Grain: one row per sensor per UTC hour with such readings.
 with
 
@@ -22,6 +25,8 @@ sensor_minutes as (
     group by all
 ),
 
+-- The sensors join waits for the readings to be one row per sensor and minute (60x fewer rows
+-- to place in a machine state), as it costs as much as the aggregation itself.
 minutes as (
     select
         s.machine_id,
@@ -38,6 +43,8 @@ minutes as (
         and (s.valid_max is null or m.hi <= s.valid_max)
 ),
 
+-- The minutes each machine ran: those whose middle falls in a running event. An equi-join on
+-- (machine, minute) then places readings in states; an ASOF join was planned as a nested loop.
 running_minutes as (
     select distinct machine_id, minute
     from (
