@@ -1,4 +1,5 @@
-"""sql/inputs/quality_sensor_hourly.sql (through twin_core.twin.sensor_cache): hourly sensor means of running machines, in DuckDB."""
+"""sql/inputs/quality_sensor_hourly.sql (through twin_core.twin.sensor_cache): hourly sensor
+means of running machines, in DuckDB."""
 
 from __future__ import annotations
 

@@ -275,3 +275,15 @@ def test_a_window_of_partial_hours_is_aggregated_directly(
     assert_frame_equal(got, _direct_health(con, start, end))
     cached = con.execute("select count(*) from meta.sensor_hours_days").fetchone()
     assert cached == (0,)
+
+
+def test_a_part_hour_window_is_computed_once_per_rebuild(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """The step over the readings is kept in the rebuild's inputs, like any named input: a
+    second builder asking the same window gets the same frame, not a second aggregation."""
+    inputs = _inputs(con, tmp_path)
+    start, end = START + timedelta(minutes=30), END - timedelta(minutes=30)
+    first = sensor_cache.sensor_hours(inputs, start, end)
+    assert sensor_cache.sensor_hours(inputs, start, end) is first
+    assert sensor_cache.sensor_hours(_inputs(con, tmp_path), start, end) is not first

@@ -60,9 +60,13 @@ class CoreInputs:
         return self._cache[key]
 
     def query(self, name: str, **params: Any) -> pl.DataFrame:
-        key = f"sql:{name}:{sorted(params.items())}"
+        sql = (self.inputs_dir / f"{name}.sql").read_text(encoding="utf-8")
+        return self.query_sql(sql, **params)
+
+    def query_sql(self, sql: str, **params: Any) -> pl.DataFrame:
+        """``query`` for SQL composed in code (``sensor_cache.direct_sql``), cached the same way."""
+        key = f"sql:{sql}:{sorted(params.items())}"
         if key not in self._cache:
-            sql = (self.inputs_dir / f"{name}.sql").read_text(encoding="utf-8")
             bound: dict[str, Any] = {"as_of": self.ctx.as_of, "tz": self.ctx.settings.timezone}
             bound.update(params)
             used = {k: v for k, v in bound.items() if f"${k}" in sql}

@@ -135,8 +135,8 @@ def _read(inputs: CoreInputs, reader: str, start: datetime, end: datetime) -> pl
         else:
             sql = _sql(reader)
             return fetch_polars(inputs.con, sql, _bind(sql, params))
-    sql = direct_sql(reader)
-    return fetch_polars(inputs.con, sql, _bind(sql, {**params, "day": start.date()}))
+    # Computed from the readings: kept for the rest of the rebuild, like any named input.
+    return inputs.query_sql(direct_sql(reader), **params, day=start.date())
 
 
 def sensor_hours(inputs: CoreInputs, start: datetime, end: datetime) -> pl.DataFrame:
