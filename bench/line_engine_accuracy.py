@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from twin_core.sim.line_engine import ACCURACY, LineSpec, StationSpec, run_engine
+from twin_core.sim.lines.engine import ACCURACY, LineSpec, StationSpec, run_engine
 
 DAYS = 14
 BOUNDS = np.arange(DAYS + 1) * 86400.0

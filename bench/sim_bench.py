@@ -27,7 +27,7 @@ import polars as pl
 
 from twin_core.rebuild import rebuild
 from twin_core.settings import Settings
-from twin_core.sim.line_sim import LineInputs, LineSimParams, forecast_lines
+from twin_core.sim.lines.forecast import LineInputs, LineSimParams, forecast_lines
 from twin_core.twin import machines
 from twin_core.warehouse import open_warehouse
 

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from twin_core.sim.supply_chain import SupplyFrames, SupplyParams, simulate_supply
+from twin_core.sim.supply.chain import SupplyFrames, SupplyParams, simulate_supply
 
 AS_OF = date(2026, 3, 1)
 

@@ -464,7 +464,7 @@ SOURCES: dict[str, Source] = {
                 ),
                 # A warning, not a quarantine: a fractional size (9.5 units of cloth) is a
                 # good u-chart size, so the row is promoted exactly; only the p / np chart of
-                # its code leaves the lot out (twin_core.sim.attributes). Severity "error"
+                # its code leaves the lot out (twin_core.sim.quality.attributes). Severity "error"
                 # quarantines such rows instead (a plant whose sizes are always counts).
                 RowRule(
                     name="inspected_whole_units",

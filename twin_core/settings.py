@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from twin_core.sim.spc_rule_config import RuleConfig
+from twin_core.sim.quality.spc_rule_config import RuleConfig
 
 DEFAULT_HOME = Path("~/.plant-twin")
 
@@ -185,7 +185,7 @@ class Settings(BaseSettings):
         default_factory=RuleConfig,
         description="SPC run rules (TOML table ``[spc_rules]``): ``default`` rule set (WE1-WE4), "
         "``overrides`` per product (and characteristic), and ``nelson8`` (both_sides, Nelson "
-        "1984, or either_side, Minitab); see twin_core/sim/spc_rules.py.",
+        "1984, or either_side, Minitab); see twin_core/sim/quality/spc_rules.py.",
     )
     service_level_default: float = Field(
         default=0.95, gt=0, lt=1, description="Service level for materials that state none."

@@ -22,7 +22,7 @@ import pytest
 from tests.validation.conftest import AddBatch, Query, masters
 from twin_core.rebuild import rebuild
 from twin_core.settings import Settings
-from twin_core.sim import attributes
+from twin_core.sim.quality import attributes
 from twin_core.twin import quality
 from twin_core.validation import validate_batch
 from twin_core.warehouse import fetch_polars, open_warehouse

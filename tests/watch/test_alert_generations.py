@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from twin_core.settings import Settings
-from twin_core.sim.watch_alerts import ALERT_SCHEMA
+from twin_core.sim.quality.watch_alerts import ALERT_SCHEMA
 from twin_core.warehouse import open_warehouse
 from twin_core.watch.cycle import record_alerts
 

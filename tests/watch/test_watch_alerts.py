@@ -1,4 +1,4 @@
-"""The watch's findings as alert rows (twin_core.sim.watch_alerts): which firings hold a lot,
+"""The watch's findings as alert rows (twin_core.sim.quality.watch_alerts): which firings hold a lot,
 one key per finding, and what each kind of input gives."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import polars as pl
 import pytest
 
-from twin_core.sim.watch_alerts import (
+from twin_core.sim.quality.watch_alerts import (
     ALERT_SCHEMA,
     WatchRules,
     corroborated,

@@ -1,5 +1,5 @@
 """The watch judges attribute charts against the snapshot's stored limits
-(``twin_core.sim.attributes.rates_from_limits``), not limits recomputed from what it reads."""
+(``twin_core.sim.quality.attributes.rates_from_limits``), not limits recomputed from what it reads."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from twin_core.sim import attributes as attr
-from twin_core.sim.spc import violations
-from twin_core.sim.spc_rules import RuleConfig
+from twin_core.sim.quality import attributes as attr
+from twin_core.sim.quality.spc import violations
+from twin_core.sim.quality.spc_rules import RuleConfig
 
 T0 = datetime(2026, 3, 2, 6, 0)
 

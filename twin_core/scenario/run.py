@@ -34,8 +34,8 @@ from twin_core.scenario.report import report_dir, write_report
 from twin_core.scenario.spec import ResolvedScenario, ScenarioSpec
 from twin_core.settings import Settings
 from twin_core.sim import scenario as compare
-from twin_core.sim.line_sim import forecast_lines
-from twin_core.sim.supply_chain import simulate_supply
+from twin_core.sim.lines.forecast import forecast_lines
+from twin_core.sim.supply.chain import simulate_supply
 from twin_core.tables import polars_schema
 from twin_core.twin.inputs import CoreInputs, SnapshotContext
 from twin_core.twin.lines import LineScenario, line_params, load_line_inputs

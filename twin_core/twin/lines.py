@@ -3,7 +3,7 @@ machine_reliability (machine), the measured inputs the forecast draws from.
 
 It loads the machines, their events and production over a lookback ending with the as-of day
 (nothing later), the shifts of that lookback, and the open work orders and demand, then calls
-``twin_core.sim.reliability`` and ``twin_core.sim.line_sim``. Scenarios reuse
+``twin_core.sim.machines.reliability`` and ``twin_core.sim.lines.forecast``. Scenarios reuse
 ``load_line_inputs`` and ``line_params`` and call ``forecast_lines`` with a ``LineScenario``.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from twin_core.sim.line_plan import LineScenario
-from twin_core.sim.line_sim import LineInputs, LineSimParams, forecast_lines
-from twin_core.sim.reliability import machine_reliability
+from twin_core.sim.lines.forecast import LineInputs, LineSimParams, forecast_lines
+from twin_core.sim.lines.plan import LineScenario
+from twin_core.sim.machines.reliability import machine_reliability
 from twin_core.twin import plant_inputs as pi
 from twin_core.twin.inputs import CoreInputs, SnapshotContext
 

@@ -2,7 +2,7 @@
 (machine, shift), sensor_status (sensor), sensor_health (sensor) and machine_health (machine).
 
 It loads the core inputs of the lookback window ending with the as-of day (nothing later),
-then calls ``twin_core.sim.oee``, ``sensor_faults`` and ``health``. Sensor readings reach it
+then calls ``twin_core.sim.machines.oee``, ``sensor_faults`` and ``health``. Sensor readings reach it
 only as hourly aggregates computed in DuckDB (``sql/inputs/sensor_hours.sql``), kept
 between rebuilds by ``twin_core.twin.sensor_cache``.
 """
@@ -15,10 +15,10 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from twin_core.sim.calendar import day_start_utc
-from twin_core.sim.health import machine_health, sensor_health
-from twin_core.sim.oee import machine_day, machine_shift
-from twin_core.sim.sensor_faults import sensor_status
-from twin_core.sim.sensor_hours import HealthParams, prepare_hours
+from twin_core.sim.machines.health import machine_health, sensor_health
+from twin_core.sim.machines.oee import machine_day, machine_shift
+from twin_core.sim.machines.sensor_faults import sensor_status
+from twin_core.sim.machines.sensor_hours import HealthParams, prepare_hours
 from twin_core.twin import plant_inputs as pi
 from twin_core.twin import sensor_cache
 from twin_core.twin.inputs import CoreInputs, SnapshotContext

@@ -6,7 +6,7 @@ revision, category) and revision_flags (product, revision).
 
 It loads the core tables, keeps what was known at the end of ``ctx.as_of`` in the plant
 timezone (and the sites of ``ctx.site_ids``, if any), and calls the pure computations in
-``twin_core.sim``: spc, attributes, capability, prequality, quality_holds and feedback.
+``twin_core.sim.quality``: spc, attributes, capability, prequality, holds and feedback.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from twin_core.sim import attributes, feedback, prequality, quality_holds, spc
-from twin_core.sim.capability import capability
+from twin_core.sim.quality import attributes, feedback, prequality, spc
+from twin_core.sim.quality import holds as quality_holds
+from twin_core.sim.quality.capability import capability
 from twin_core.twin import sensor_cache
 from twin_core.twin.inputs import CoreInputs, SnapshotContext
 

@@ -3,7 +3,7 @@ day), material_status (site, material), supplier_performance (supplier) and
 uncovered_demand (product, demand day).
 
 It loads the core tables, cuts them to what was known at the end of ``ctx.as_of``, gives
-work orders and demand the site of their line, and calls ``twin_core.sim.supply_chain``.
+work orders and demand the site of their line, and calls ``twin_core.sim.supply.chain``.
 Scenarios reuse ``load_supply_frames`` and ``supply_params`` with their own multipliers
 and delays.
 """
@@ -14,7 +14,7 @@ from datetime import date
 
 import polars as pl
 
-from twin_core.sim.supply_chain import SupplyFrames, SupplyParams, simulate_supply
+from twin_core.sim.supply.chain import SupplyFrames, SupplyParams, simulate_supply
 from twin_core.twin.inputs import CoreInputs, SnapshotContext
 
 __all__ = ["build", "latest_inventory", "load_supply_frames", "supply_params"]

@@ -30,10 +30,11 @@ import polars as pl
 
 from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.settings import Settings
-from twin_core.sim import attributes, prequality, quality_holds, spc
-from twin_core.sim.sensor_faults import sensor_status
-from twin_core.sim.sensor_hours import HealthParams, prepare_hours
-from twin_core.sim.watch_alerts import (
+from twin_core.sim.machines.sensor_faults import sensor_status
+from twin_core.sim.machines.sensor_hours import HealthParams, prepare_hours
+from twin_core.sim.quality import attributes, prequality, spc
+from twin_core.sim.quality import holds as quality_holds
+from twin_core.sim.quality.watch_alerts import (
     ALERT_SCHEMA,
     WatchRules,
     corroborated,

@@ -29,9 +29,9 @@ from typing import Any
 import polars as pl
 
 from twin_core.settings import Settings
-from twin_core.sim import spc
-from twin_core.sim.sensor_hours import HealthParams
-from twin_core.sim.watch_alerts import WatchRules, corroborated
+from twin_core.sim.machines.sensor_hours import HealthParams
+from twin_core.sim.quality import spc
+from twin_core.sim.quality.watch_alerts import WatchRules, corroborated
 from twin_core.synth.truth import GroundTruth
 from twin_core.warehouse import fetch_polars, open_warehouse
 from twin_core.watch.driver import ReplayResult
