@@ -154,3 +154,23 @@ def test_a_failed_rollback_does_not_hide_the_real_error(mem_db: duckdb.DuckDBPyC
         mem_db.execute("rollback")  # DuckDB aborted the transaction itself
         raise OSError(28, "No space left on device")
     assert any("no transaction is active" in n for n in caught.value.__notes__)
+
+
+def test_a_failed_commit_reaches_the_caller_and_ends_the_transaction(tmp_path: Path) -> None:
+    """A commit that fails (two transactions inserted the same key; the second commits last)
+    raises the commit's own error, and DuckDB has ended the transaction: the connection runs
+    the next statement on its own. Three callers that spelled out begin/commit/rollback rolled
+    back after a failed commit, which then failed with "no transaction is active" and hid
+    the real error; ``transaction`` leaves the commit outside its rollback for that reason."""
+    from twin_core.warehouse import transaction
+
+    first = duckdb.connect(str(tmp_path / "w.duckdb"))
+    first.execute("create table t (x integer primary key)")
+    second = first.cursor()
+    first.execute("begin transaction")
+    first.execute("insert into t values (5)")
+    with pytest.raises(duckdb.Error, match=r"Failed to commit.*duplicate key"), transaction(second):
+        second.execute("insert into t values (5)")
+        first.execute("commit")
+    second.execute("insert into t values (6)")
+    assert first.execute("select x from t order by x").fetchall() == [(5,), (6,)]

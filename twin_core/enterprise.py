@@ -40,9 +40,8 @@ from twin_core.tables import (
     ENTERPRISE_ADDED_COLUMNS,
     ENTERPRISE_TABLES,
     comment_statements,
-    sql_text,
 )
-from twin_core.warehouse import SQL_DIR, WarehouseError, connect, quote_ident
+from twin_core.warehouse import SQL_DIR, WarehouseError, connect, quote_ident, sql_literal
 
 ENTERPRISE_SQL_DIR = SQL_DIR / "enterprise"
 # Views of a site file copied over all sites.
@@ -190,13 +189,13 @@ def _copied_comments(
         ).fetchall():
             columns.setdefault(str(name), str(comment))
     target = f"{quote_ident(schema)}.{quote_ident(view)}"  # run with the file in use
-    out = [f"comment on table {target} is {sql_text(table_comment)}"] if table_comment else []
+    out = [f"comment on table {target} is {sql_literal(table_comment)}"] if table_comment else []
     for name in _columns(con, "ent", schema, view):
         text = columns.get(name) or ENTERPRISE_ADDED_COLUMNS.get(name, "")
         if view == "snapshots" and name in ("in_enterprise", "stale", "site_id"):
             text = ENTERPRISE_ADDED_COLUMNS[name]
         if text:
-            out.append(f"comment on column {target}.{quote_ident(name)} is {sql_text(text)}")
+            out.append(f"comment on column {target}.{quote_ident(name)} is {sql_literal(text)}")
     return out
 
 

@@ -28,6 +28,7 @@ import duckdb
 import polars as pl
 
 from twin_core.contracts import SOURCES
+from twin_core.warehouse import sql_literal, transaction
 
 # The meaning of a column name wherever a table does not say more.
 COMMON: dict[str, str] = {
@@ -1898,15 +1899,6 @@ def view_meaning(view: str, column: str) -> str:
     return table(base).column(column).meaning
 
 
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def sql_text(text: str) -> str:
-    """``text`` as a SQL string literal (DDL such as COMMENT ON takes no parameters)."""
-    return _sql_text(text)
-
-
 def comment_statements(
     con: duckdb.DuckDBPyConnection,
     only: str | None = None,
@@ -1944,7 +1936,7 @@ def comment_statements(
         else:
             continue
         if wanted != current:
-            out.append(f"comment on {kind} {_qual(schema, name)} is {_sql_text(wanted)}")
+            out.append(f"comment on {kind} {_qual(schema, name)} is {sql_literal(wanted)}")
     for schema, name, column, current in columns:
         full = f"{schema}.{name}"
         if (str(schema), str(name)) not in objects:
@@ -1962,7 +1954,7 @@ def comment_statements(
         if wanted and wanted != current:
             out.append(
                 f"comment on column {_qual(str(schema), str(name))}.{_ident(str(column))} "
-                f"is {_sql_text(wanted)}"
+                f"is {sql_literal(wanted)}"
             )
     return out
 
@@ -1980,14 +1972,9 @@ def apply_comments(con: duckdb.DuckDBPyConnection) -> int:
     meaning, in one transaction. Returns the statements run (0 when all were current)."""
     statements = comment_statements(con)
     if statements:
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             for s in statements:
                 con.execute(s)
-        except BaseException:
-            con.execute("rollback")
-            raise
-        con.execute("commit")
     return len(statements)
 
 

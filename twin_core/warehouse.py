@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -47,6 +48,28 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
             exc.add_note(f"(the rollback after it failed too: {failed})")
         raise
     con.execute("commit")
+
+
+def sql_file(*parts: str) -> str:
+    """The text of the repository's ``sql/<parts...>.sql`` (``sql_file("inputs", "oee")``):
+    the one loader of the SQL the code runs."""
+    return SQL_DIR.joinpath(*parts[:-1], f"{parts[-1]}.sql").read_text(encoding="utf-8")
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal, for the statements that take no parameters (DDL such
+    as COMMENT ON, view definitions). Values from outside the code go in as parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+T = TypeVar("T")
+_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def used_params(sql: str, params: Mapping[str, T]) -> dict[str, T]:
+    """The named parameters ``sql`` uses, of ``params`` (DuckDB refuses ones it does not)."""
+    used = set(_PARAM.findall(sql))
+    return {k: v for k, v in params.items() if k in used}
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from tests.twin.core_rows import insert, insert_frame
+from twin_core import warehouse
 from twin_core.contracts import SOURCES
 from twin_core.rebuild import CoreInputs, SnapshotContext
 from twin_core.settings import Settings
@@ -175,8 +176,9 @@ def test_a_reader_that_does_not_name_its_table_once_is_refused(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """direct_sql swaps the cache table for the step; a reader it cannot swap is an error."""
-    (tmp_path / "sensor_hours.sql").write_text("select * from meta.sensor_hours_v")
-    monkeypatch.setattr(sensor_cache, "INPUTS_DIR", tmp_path)
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "sensor_hours.sql").write_text("select * from meta.sensor_hours_v")
+    monkeypatch.setattr(warehouse, "SQL_DIR", tmp_path)  # where sql_file reads sql/ from
     with pytest.raises(ValueError, match=r"must read meta\.sensor_hours exactly once"):
         sensor_cache.direct_sql("sensor_hours")
 

@@ -41,6 +41,7 @@ import duckdb
 from twin_core.contracts import Source
 from twin_core.ingest.mapping import Resolved
 from twin_core.ingest.readers import Relation
+from twin_core.warehouse import sql_literal, transaction
 
 # Sources kept in the lake, and the warehouse table of rows stored before the lake existed.
 LAKE_SOURCES: dict[str, str] = {"sensor_readings": "raw.sensor_readings_rows"}
@@ -108,10 +109,6 @@ def _sha256(path: Path) -> str:
         while chunk := fh.read(_CHUNK):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _site_of(con: duckdb.DuckDBPyConnection, sensor_id: str | None) -> str:
@@ -250,21 +247,21 @@ def view_sql(con: duckdb.DuckDBPyConnection, source: str, home: Path) -> str:
     ).fetchall()
     for path, how, batch_id, file, at in files:
         prov = (
-            f"{_sql_text(str(batch_id))} as _batch_id, {_sql_text(str(file))} as _file, "
-            f"{{row}}, {{extra}}, timestamp {_sql_text(str(at))} as _ingested_at"
+            f"{sql_literal(str(batch_id))} as _batch_id, {sql_literal(str(file))} as _file, "
+            f"{{row}}, {{extra}}, timestamp {sql_literal(str(at))} as _ingested_at"
         )
         path = (home / str(path)).as_posix()
         if how == "adopted":
             sel = prov.format(row="file_row_number + 1 as _row", extra="null::varchar as _extra")
             branches.append(
-                f"select {names}, {sel} from read_parquet({_sql_text(str(path))}, "
+                f"select {names}, {sel} from read_parquet({sql_literal(str(path))}, "
                 "file_row_number=true)"
             )
         else:
             sel = prov.format(row="_row", extra="_extra")
             branches.append(
-                f"select {names}, {sel} from read_parquet({_sql_text(str(path))}) "
-                f"where _extra is null or not starts_with(_extra, {_sql_text(STASH)})"
+                f"select {names}, {sel} from read_parquet({sql_literal(str(path))}) "
+                f"where _extra is null or not starts_with(_extra, {sql_literal(STASH)})"
             )
     return f"create or replace view raw.{quote_ident(source)} as\n" + "\nunion all\n".join(branches)
 
@@ -286,14 +283,9 @@ def ensure_root(con: duckdb.DuckDBPyConnection, home: Path) -> None:
     row = con.execute("select any_value(root) from meta.lake_root").fetchall()
     if row[0][0] in (None, str(home)):
         return
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for source in LAKE_SOURCES:
             refresh_view(con, source, home)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def lake_paths(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -29,7 +29,7 @@ from twin_core.faults import crash_point
 from twin_core.ingest.lake import fits_contract, in_lake, quarantine_marked, record, store
 from twin_core.ingest.mapping import Resolved
 from twin_core.ingest.readers import Relation
-from twin_core.warehouse import quote_ident
+from twin_core.warehouse import quote_ident, sql_literal
 
 # Marks a row that failed a cast while it passes through raw (JSON never starts with it).
 STASH = "!"
@@ -117,11 +117,6 @@ class Counts:
     rows_quarantined: int
 
 
-def _sql_text(text: str) -> str:
-    # Literals here come from the contract (column names, types), never from files.
-    return "'" + text.replace("'", "''") + "'"
-
-
 def typed_sql(contract: Source, rel: Relation, res: Resolved) -> tuple[str, dict[str, object]]:
     """The single pass over a file typing it to the contract: the contract columns, ``_row``
     and ``_extra`` (bad rows marked)."""
@@ -143,7 +138,7 @@ def typed_sql(contract: Source, rel: Relation, res: Resolved) -> tuple[str, dict
         for col in contract.columns
     ]
     bad = " or ".join(failed) if failed else "false"
-    rule = _sql_text("cast_failed")
+    rule = sql_literal("cast_failed")
     reason = f"concat_ws('; ', {', '.join(reasons)})" if reasons else "''"
     if rel.not_a_record is not None:
         bad = f"{rel.not_a_record} or {bad}"
@@ -152,7 +147,7 @@ def typed_sql(contract: Source, rel: Relation, res: Resolved) -> tuple[str, dict
             f"(case when {rel.not_a_record} then 'the row is not a JSON object' else {reason} end)"
         )
     stash = (
-        f"{_sql_text(STASH)} || "
+        f"{sql_literal(STASH)} || "
         f"json_object('rule', {rule}, 'reason', {reason}, 'raw', {row_json})::varchar"
     )
     extra = _extra_sql(rel, res, params)
@@ -184,8 +179,8 @@ def _value(col: Column, rel: Relation, res: Resolved, failed: list[str], reasons
         fail = f"({cast.present} is not null and {cast.value} is null)"
         failed.append(fail)
         reasons.append(
-            f"case when {fail} then {_sql_text(col.name + ': cannot read ')} || "
-            f"to_json(left(cast(a{i} as varchar), 200)) || {_sql_text(' as ' + col.type)} end"
+            f"case when {fail} then {sql_literal(col.name + ': cannot read ')} || "
+            f"to_json(left(cast(a{i} as varchar), 200)) || {sql_literal(' as ' + col.type)} end"
         )
     return cast.value
 

@@ -16,14 +16,13 @@ not read again.
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 
 from twin_core.contracts import Source
 from twin_core.ingest.discover import LandingFile
 from twin_core.ingest.mapping import Resolved
 from twin_core.ingest.readers import Relation
+from twin_core.warehouse import used_params
 
 __all__ = ["file_notes"]
 
@@ -31,12 +30,6 @@ __all__ = ["file_notes"]
 _SUB_MICRO = r"\d:\d\d[.,]\d{6}\d*[1-9]"
 # A date followed by a time that is not midnight.
 _TIME_OF_DAY = r"^\s*\d{4}-\d{1,2}-\d{1,2}[ T]"
-
-
-def _params(sql: str, params: dict[str, object]) -> dict[str, object]:
-    """The named parameters ``sql`` uses (DuckDB refuses ones it does not)."""
-    used = set(re.findall(r"\$(\w+)", sql))
-    return {k: v for k, v in params.items() if k in used}
 
 
 def _rows(n: int) -> str:
@@ -91,7 +84,7 @@ def _duplicate_keys(con: duckdb.DuckDBPyConnection, rel: Relation) -> list[str]:
     row = con.execute(
         f"select count(*), min(_row) from ({rel.sql}) where json_type({j}) = 'OBJECT' "
         f"and len(json_keys({j})) > len(list_distinct(json_keys({j})))",
-        _params(rel.sql, rel.params),
+        used_params(rel.sql, rel.params),
     ).fetchone()
     if row is None or not row[0]:
         return []
@@ -150,7 +143,7 @@ def _precision(
         f"count(*) filter (where {cond}), min(_row) filter (where {cond})" for _, cond in checks
     )
     sql = f"select {parts} from ({rel.sql})"
-    row = con.execute(sql, _params(sql, rel.params)).fetchone()
+    row = con.execute(sql, used_params(sql, rel.params)).fetchone()
     if row is None:
         return []
     notes = []

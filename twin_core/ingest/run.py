@@ -51,7 +51,7 @@ from twin_core.ingest.notes import file_notes
 from twin_core.ingest.readers import FileRejected, classify_duckdb_error, probe, read_alone
 from twin_core.ingest.result import UNCHANGED, FileResult, IngestResult
 from twin_core.settings import Settings
-from twin_core.warehouse import open_warehouse
+from twin_core.warehouse import open_warehouse, transaction
 
 Progress = Callable[[FileResult], None]
 Scan = Callable[[], FileScan]
@@ -192,14 +192,9 @@ def ingest_landing(
 
 def _recover(con: duckdb.DuckDBPyConnection) -> None:
     """Close the batches a crashed run left 'running', with their committed files."""
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for batch_id in close_interrupted(con):
             purge_marked(con, batch_id)
-        con.execute("commit")
-    except BaseException:
-        _rollback(con)
-        raise
 
 
 def _finish(
@@ -216,16 +211,11 @@ def _finish(
     )
     if result.batch_id is not None:
         t = result.totals
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             purge_marked(con, result.batch_id)
             finish_batch(
                 con, result.batch_id, files_seen=t.files_seen, files_skipped=t.files_skipped
             )
-            con.execute("commit")
-        except BaseException:
-            _rollback(con)
-            raise
     result.finished_at = utcnow()
     return result
 
@@ -542,14 +532,9 @@ def _record_copy(
         seconds=time.perf_counter() - t0,
     )
     at = next_ingested_at(con, None)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         ensure_batch(con, plan.batch_id, plan.started_at)
         record_file(con, result, batch_id=plan.batch_id, ingested_at=at)
-        con.execute("commit")
-    except BaseException:
-        _rollback(con)
-        raise
     return result
 
 
@@ -587,8 +572,7 @@ def _reject(
         rule=rej.rule,
         seconds=time.perf_counter() - t0,
     )
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         if retry:
             forget_quarantined(con, base.source, base.file, base.sha256)
         ensure_batch(con, plan.batch_id, plan.started_at)
@@ -603,8 +587,4 @@ def _reject(
             at=at,
         )
         record_file(con, result, batch_id=plan.batch_id, ingested_at=at)
-        con.execute("commit")
-    except BaseException:
-        _rollback(con)
-        raise
     return result

@@ -21,9 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from twin_core.warehouse import SQL_DIR, fetch_polars, quote_ident
-
-REPORT_SQL_DIR = SQL_DIR / "report"
+from twin_core.warehouse import fetch_polars, quote_ident, sql_file
 
 # History tables the report uses. The first group is the query surface of the README; the
 # second are tables other builders may add (read when present, skipped when not).
@@ -235,7 +233,7 @@ def run_report_query(
 ) -> pl.DataFrame | None:
     """Run ``sql/report/<name>.sql`` with the snapshot's dates bound; ``None`` when a table
     it reads does not exist (an optional source, or an older warehouse)."""
-    sql = (REPORT_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    sql = sql_file("report", name)
     _, end = day_bounds_utc(snapshot.as_of, snapshot.timezone)
     since, _ = day_bounds_utc(
         snapshot.as_of - timedelta(days=LOOKBACK_DAYS.get(name, 30) - 1), snapshot.timezone

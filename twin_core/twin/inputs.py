@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
 
 from twin_core.settings import Settings
-from twin_core.warehouse import SQL_DIR, fetch_polars, quote_ident
+from twin_core.warehouse import SQL_DIR, fetch_polars, quote_ident, sql_file
 
 INPUTS_DIR = SQL_DIR / "inputs"
 
@@ -47,7 +46,6 @@ class CoreInputs:
 
     con: duckdb.DuckDBPyConnection
     ctx: SnapshotContext
-    inputs_dir: Path = INPUTS_DIR
     _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     def table(self, name: str, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
@@ -60,7 +58,7 @@ class CoreInputs:
         return self._cache[key]
 
     def query(self, name: str, **params: Any) -> pl.DataFrame:
-        sql = (self.inputs_dir / f"{name}.sql").read_text(encoding="utf-8")
+        sql = sql_file("inputs", name)
         return self.query_sql(sql, **params)
 
     def query_sql(self, sql: str, **params: Any) -> pl.DataFrame:

@@ -23,13 +23,12 @@ so of the same time. It reads a table of one row per batch, never the readings.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import duckdb
 import polars as pl
 
-from twin_core.twin.inputs import INPUTS_DIR, CoreInputs
-from twin_core.warehouse import fetch_polars, transaction
+from twin_core.twin.inputs import CoreInputs
+from twin_core.warehouse import fetch_polars, sql_file, transaction, used_params
 
 __all__ = ["direct_sql", "quality_hourly", "refresh", "sensor_hours"]
 
@@ -56,14 +55,6 @@ select count(*)::varchar || ':' ||
     coalesce(bit_xor(hash(sensor_id, machine_id, valid_min, valid_max)), 0)::varchar
 from core.sensors
 """
-
-
-def _sql(name: str) -> str:
-    return (INPUTS_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if f"${k}" in sql}
 
 
 def _whole_hours(start: datetime, end: datetime) -> bool:
@@ -101,8 +92,8 @@ def refresh(con: duckdb.DuckDBPyConnection, days: list[date]) -> list[date]:
         with transaction(con):
             for table, name in _VARIANTS.values():
                 con.execute(f"delete from {table} where day = ?", [day])
-                sql = f"insert into {table} by name {_sql(name)}"
-                con.execute(sql, _bind(sql, params))
+                sql = f"insert into {table} by name {sql_file('inputs', name)}"
+                con.execute(sql, used_params(sql, params))
             con.execute(
                 "insert or replace into meta.sensor_hours_days "
                 "values (?, ?, ?, ?, now()::timestamp)",
@@ -115,11 +106,11 @@ def direct_sql(reader: str) -> str:
     """The reader ``sql/inputs/<reader>.sql`` with its step over the window in place of the
     cache table: the same rows, computed from the readings (params ``start``, ``end``, ``day``)."""
     table, step = _VARIANTS[reader]
-    sql = _sql(reader)
+    sql = sql_file("inputs", reader)
     source = f"from {table} as"
     if sql.count(source) != 1:
         raise ValueError(f"sql/inputs/{reader}.sql must read {table} exactly once")
-    return sql.replace(source, f"from (\n{_sql(step)}\n) as")
+    return sql.replace(source, f"from (\n{sql_file('inputs', step)}\n) as")
 
 
 def _read(inputs: CoreInputs, reader: str, start: datetime, end: datetime) -> pl.DataFrame:
@@ -133,8 +124,8 @@ def _read(inputs: CoreInputs, reader: str, start: datetime, end: datetime) -> pl
             if "read-only" not in str(exc).lower():
                 raise
         else:
-            sql = _sql(reader)
-            return fetch_polars(inputs.con, sql, _bind(sql, params))
+            sql = sql_file("inputs", reader)
+            return fetch_polars(inputs.con, sql, used_params(sql, params))
     # Computed from the readings: kept for the rest of the rebuild, like any named input.
     return inputs.query_sql(direct_sql(reader), **params, day=start.date())
 

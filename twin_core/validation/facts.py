@@ -34,7 +34,7 @@ from twin_core.validation.checks import (
 )
 from twin_core.validation.results import ValidationError
 from twin_core.validation.unique_key import KeyTimes, key_series, key_time_column
-from twin_core.warehouse import quote_ident
+from twin_core.warehouse import quote_ident, used_params
 
 
 class BatchNotReady(ValueError):
@@ -103,11 +103,6 @@ def check_raw_columns(con: duckdb.DuckDBPyConnection, sources: list[str]) -> Non
         )
 
 
-def bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The named parameters ``sql`` uses (DuckDB refuses unused ones)."""
-    return {k: v for k, v in params.items() if f"${k}" in sql}
-
-
 def error_row_predicate(checks: list[Check]) -> tuple[str, dict[str, Any]]:
     """SQL true when a row fails any error-severity row check with a predicate."""
     use = [c for c in checks if c.level == "row" and c.severity == "error" and c.bad_row]
@@ -163,7 +158,7 @@ def prepare_refs(
             params["batch"] = batch_id
         params.update(run=run_id, ref=ref_name(source, column))
         insert = f"insert into {REFS_TABLE} select distinct $run, $ref, id from ({sql})"
-        con.execute(insert, bind(insert, params))
+        con.execute(insert, used_params(insert, params))
         row = con.execute(
             f"select count(*) from {REFS_TABLE} where run_id = ? and ref = ?",
             [run_id, ref_name(source, column)],

@@ -18,11 +18,10 @@ from typing import Any
 import duckdb
 
 from twin_core.contracts import Source
-from twin_core.validation.facts import bind
 from twin_core.validation.promote_in_place import IN_PLACE, promote_in_place
 from twin_core.validation.quarantine import LATER_FIRST, NOT_QUARANTINED
 from twin_core.validation.unique_key import KeyTimes
-from twin_core.warehouse import quote_ident
+from twin_core.warehouse import quote_ident, used_params
 
 STAGE = "validation_promote"
 
@@ -159,11 +158,13 @@ def _promote(
     overlap, span = _overlap(con, src, batch_id)
     if not overlap:
         sql = f"insert into core.{table} ({cols}) {candidates}"
-        row = con.execute(sql, bind(sql, params)).fetchone()
+        row = con.execute(sql, used_params(sql, params)).fetchone()
         promoted = int(row[0]) if row else 0
         return Promotion(promoted, rows - quarantined - promoted)
     stage = quote_ident(STAGE)
-    con.execute(f"create or replace temp table {stage} as {candidates}", bind(candidates, params))
+    con.execute(
+        f"create or replace temp table {stage} as {candidates}", used_params(candidates, params)
+    )
     same_key = " and ".join(f"c.{k} is not distinct from p.{k}" for k in key)
     # Only core rows in the batch's time range can share a key with it: the range keeps the
     # joins below to the batch's days (zone maps) instead of every day of core's history.

@@ -23,10 +23,9 @@ from typing import Any
 import duckdb
 
 from twin_core.contracts import Source
-from twin_core.validation.facts import bind
 from twin_core.validation.quarantine import LATER_FIRST
 from twin_core.validation.unique_key import KeyTimes, key_time_column
-from twin_core.warehouse import quote_ident
+from twin_core.warehouse import quote_ident, used_params
 
 # Sources stored in place, and the table of the rows each view leaves out.
 IN_PLACE: dict[str, str] = {"sensor_readings": "core.sensor_reading_exclusions"}
@@ -81,7 +80,7 @@ def promote_in_place(
             f"({candidates} qualify row_number() over "
             f"(partition by {', '.join(key)} order by {LATER_FIRST}) > 1)"
         )
-        con.execute(sql, bind(sql, params))
+        con.execute(sql, used_params(sql, params))
     if key_times is not None:  # computed by validation's facts: no second scan of the batch
         lo, hi, null_times = key_times.lo, key_times.hi, key_times.nulls
     else:
@@ -135,7 +134,7 @@ def _settle_shared_keys(
         "<= (p._ingested_at, p._file, p._row) as batch_wins "
         f"from ({candidates}) p join {core} c on {same_key}{in_span}"
     )
-    con.execute(sql, bind(sql, params))
+    con.execute(sql, used_params(sql, params))
     try:
         con.execute(
             f"insert into {excl} select c_batch, c_file, c_row, 'superseded', $by "

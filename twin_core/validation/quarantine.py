@@ -22,8 +22,7 @@ import duckdb
 from twin_core.contracts import Source
 from twin_core.ingest.order import latest_wins_order_by
 from twin_core.validation.checks import Check
-from twin_core.validation.facts import bind
-from twin_core.warehouse import quote_ident
+from twin_core.warehouse import quote_ident, used_params
 
 # "Later" is ingest's definition (twin_core.ingest.order): _ingested_at, _file, _row.
 LATER_FIRST = latest_wins_order_by(descending=True)
@@ -94,7 +93,7 @@ def quarantine_failing(
         f"where {' or '.join(flags)}"
     )
     try:
-        con.execute(stage, bind(stage, _params(checks, batch=batch_id, **rule_params)))
+        con.execute(stage, used_params(stage, _params(checks, batch=batch_id, **rule_params)))
         inserted = con.execute(
             'insert into quality.quarantine (batch_id, source, file, "row", stage, rule, '
             "reason, raw_values, quarantined_at) "
@@ -136,5 +135,5 @@ def quarantine_superseded(
         f"window w as (partition by {key} order by {LATER_FIRST})) where rn > 1"
     )
     params = {"batch": batch_id, "source": src.name, "at": at, "fmt": fmt}
-    row = con.execute(sql, bind(sql, params)).fetchone()
+    row = con.execute(sql, used_params(sql, params)).fetchone()
     return int(row[0]) if row else 0

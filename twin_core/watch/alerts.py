@@ -30,7 +30,7 @@ import duckdb
 from twin_core.publish import remove_stale_builds, replacement, swap_in
 from twin_core.runlock import home_lock
 from twin_core.settings import Settings
-from twin_core.warehouse import connect, open_warehouse, quote_ident
+from twin_core.warehouse import connect, open_warehouse, quote_ident, transaction
 
 __all__ = ["WATCH_TABLES", "AlertStates", "open_alerts", "publish_alerts", "reconcile_alerts"]
 
@@ -83,8 +83,7 @@ def reconcile_alerts(
     cut = _cut(con, snapshot_id, settings)
     now = datetime.now(UTC).replace(tzinfo=None)
     confirmed = cleared = 0
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for kind, found in _CONFIRMED.items():
             covered = "a.state = 'open' and a.kind = $k and a.data_ts < $cut"
             params = {"s": snapshot_id, "k": kind, "cut": cut, "now": now}
@@ -102,10 +101,6 @@ def reconcile_alerts(
                 params,
             ).fetchall()
             cleared += len(row)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     left = con.execute(
         "select count(*) from history.quality_alerts where state = 'open'"
     ).fetchone()

@@ -44,7 +44,7 @@ from twin_core.sim.quality.watch_alerts import (
 )
 from twin_core.twin import sensor_cache
 from twin_core.twin.quality import PARAMS as DRIFT_PARAMS
-from twin_core.warehouse import fetch_polars
+from twin_core.warehouse import append_frame, fetch_polars, transaction
 
 __all__ = ["WatchCycle", "record_alerts", "watch_cycle"]
 
@@ -384,11 +384,7 @@ def record_alerts(
         last_seen=pl.lit(now, pl.Datetime("us")),
         state=pl.lit("open"),
     )
-    con.register("_new_alerts", rows.to_arrow())
-    try:
-        con.execute("insert into history.quality_alerts by name select * from _new_alerts")
-    finally:
-        con.unregister("_new_alerts")
+    append_frame(con, "history", "quality_alerts", rows)
     return rows.to_dicts()
 
 
@@ -418,8 +414,7 @@ def watch_cycle(
         result.batches = [b for b in _pending_batches(con) if b not in set(adopted)]
     # Computed before the transaction: the sensor-hour cache commits days of its own.
     found = _judge(con, settings, result) if result.batches else None
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         if found is not None:
             result.alerts = record_alerts(con, settings, found, cycle_id, wall, result.data_cut)
         con.execute(
@@ -445,10 +440,6 @@ def watch_cycle(
                 result.note or None,
             ],
         )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return result
 
 
