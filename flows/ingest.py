@@ -34,7 +34,7 @@ from twin_core.ingest import (
     start_ingest,
 )
 from twin_core.ingest.discover import discover
-from twin_core.runlock import home_lock
+from twin_core.runlock import STAGE_WAIT_S, home_lock
 from twin_core.settings import get_settings
 
 from flows.params import OptionalBool
@@ -71,7 +71,7 @@ class IngestParams(BaseModel):
         "(after fixing a mapping file, say).",
     )
     lock_wait_s: int = Field(
-        default=600,
+        default=STAGE_WAIT_S,
         ge=0,
         le=24 * 3600,
         description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
@@ -145,7 +145,7 @@ def ingest(
     sources: list[SourceName] = [],  # noqa: B006 - Prefect copies parameters per run
     strict: OptionalBool = None,
     retry_quarantined: bool = False,
-    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 600,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = STAGE_WAIT_S,
 ) -> State[Any]:
     """Load new landing files into raw, one task per source, with a reconciliation artifact.
 

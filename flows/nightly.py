@@ -26,6 +26,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import deployment, flow_run
 from pydantic import Field
+from twin_core.runlock import NIGHT_WAIT_S
 from twin_core.scenario.spec import PlantDate
 from twin_core.settings import Settings
 from twin_core.sim.calendar import default_as_of
@@ -106,7 +107,7 @@ def _refresh_deployment_choices(settings: Settings, logger: Any) -> None:
 def nightly(
     as_of: OptionalDay = None,
     sites: list[SiteId] = [],  # noqa: B006 - Prefect copies parameters per run
-    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 1800,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = NIGHT_WAIT_S,
     allow_partial: bool = False,
 ) -> NightlySummary:
     """Ingest, validate, rebuild, report and publish the twin for one plant day.
@@ -193,7 +194,7 @@ def backfill(
     start: PlantDate,
     end: PlantDate,
     sites: list[SiteId] = [],  # noqa: B006 - Prefect copies parameters per run
-    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 1800,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = NIGHT_WAIT_S,
     allow_partial: bool = False,
 ) -> list[NightlySummary]:
     """Run the nightly for each day from start to end (inclusive), in order; stop at the first

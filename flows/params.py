@@ -21,6 +21,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from twin_core.runlock import NIGHT_WAIT_S
 from twin_core.scenario.spec import DATE_PATTERN, ID_PATTERN, PlantDate, ScenarioSpec
 
 SiteId = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -67,7 +68,7 @@ class NightlyParams(_Params):
         description="Sites to process; empty: the configured TWIN_SITE_IDS (default every site).",
     )
     lock_wait_s: int = Field(
-        default=1800,
+        default=NIGHT_WAIT_S,
         ge=0,
         le=24 * 3600,
         description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
@@ -85,7 +86,9 @@ class BackfillParams(_Params):
     start: PlantDate = Field(description="First plant day (inclusive).")
     end: PlantDate = Field(description="Last plant day (inclusive).")
     sites: list[SiteId] = Field(default_factory=list, description="As in the nightly.")
-    lock_wait_s: int = Field(default=1800, ge=0, le=24 * 3600, description="As in the nightly.")
+    lock_wait_s: int = Field(
+        default=NIGHT_WAIT_S, ge=0, le=24 * 3600, description="As in the nightly."
+    )
     allow_partial: bool = Field(default=False, description="As in the nightly.")
 
     @model_validator(mode="after")
@@ -100,7 +103,9 @@ class BackfillParams(_Params):
 class ScenarioParams(ScenarioSpec):
     """A what-if on a snapshot (see twin_core.scenario.ScenarioSpec)."""
 
-    lock_wait_s: int = Field(default=1800, ge=0, le=24 * 3600, description="As in the nightly.")
+    lock_wait_s: int = Field(
+        default=NIGHT_WAIT_S, ge=0, le=24 * 3600, description="As in the nightly."
+    )
 
     def spec(self) -> ScenarioSpec:
         return ScenarioSpec.model_validate(self.model_dump(exclude={"lock_wait_s"}))

@@ -21,6 +21,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.events import emit_event
 from pydantic import BaseModel, ConfigDict, Field
+from twin_core.runlock import STAGE_WAIT_S
 from twin_core.settings import get_settings
 from twin_core.warehouse import open_warehouse
 from twin_core.watch import WatchResult, reconcile_alerts, run_watch
@@ -47,7 +48,7 @@ class WatchParams(BaseModel):
         default=True, description="Swap the watch's tables into plant.duckdb after the cycle."
     )
     lock_wait_s: int = Field(
-        default=600,
+        default=STAGE_WAIT_S,
         ge=0,
         le=3600,
         description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
@@ -105,7 +106,7 @@ def hold_event(alert: dict[str, Any]) -> dict[str, Any]:
 def quality_watch(
     as_of: OptionalDay = None,
     publish: bool = True,
-    lock_wait_s: Annotated[int, Field(ge=0, le=3600)] = 600,
+    lock_wait_s: Annotated[int, Field(ge=0, le=3600)] = STAGE_WAIT_S,
 ) -> dict[str, Any]:
     """One watch cycle: ingest, validate, judge the new data with the current snapshot's
     limits and rules, drift and sensor checks; an artifact and a ``twin.quality.hold`` event

@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from pydantic import BaseModel, ConfigDict, Field
 from twin_core import stages
-from twin_core.runlock import home_lock
+from twin_core.runlock import STAGE_WAIT_S, home_lock
 from twin_core.scenario.spec import ID_PATTERN, PlantDate
 from twin_core.settings import get_settings
 
@@ -35,7 +35,7 @@ class RebuildParams(BaseModel):
         description="Sites to include; empty: the configured TWIN_SITE_IDS (default every site).",
     )
     lock_wait_s: int = Field(
-        default=600,
+        default=STAGE_WAIT_S,
         ge=0,
         le=24 * 3600,
         description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
@@ -64,7 +64,7 @@ def rebuild_task(params: RebuildParams) -> dict[str, Any]:
 def rebuild(
     as_of: PlantDate,
     sites: list[SiteId] = [],  # noqa: B006 - Prefect copies parameters per run
-    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 600,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = STAGE_WAIT_S,
 ) -> dict[str, Any]:
     """Build a new twin snapshot for one plant day (machine, line, supply and quality tables).
 

@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from pydantic import BaseModel, ConfigDict, Field
 from twin_core import stages
-from twin_core.runlock import home_lock
+from twin_core.runlock import STAGE_WAIT_S, home_lock
 from twin_core.settings import get_settings
 
 from flows.params import OptionalDay, OptionalSnapshot
@@ -38,7 +38,7 @@ class ReportParams(BaseModel):
         default=None, ge=1, description="Report this snapshot (overrides the latest of as_of)."
     )
     lock_wait_s: int = Field(
-        default=600,
+        default=STAGE_WAIT_S,
         ge=0,
         le=24 * 3600,
         description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
@@ -78,7 +78,7 @@ def build_reports_task(params: ReportParams) -> dict[str, Any]:
 def report(
     as_of: OptionalDay = None,
     snapshot_id: OptionalSnapshot = None,
-    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 600,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = STAGE_WAIT_S,
 ) -> dict[str, Any]:
     """Department instructions, plant report and quality report of one snapshot.
 

@@ -20,6 +20,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 from pydantic import Field
+from twin_core.runlock import NIGHT_WAIT_S
 from twin_core.scenario.report import render_markdown, report_dir
 from twin_core.scenario.run import run_scenario
 from twin_core.scenario.spec import ExtraShift, MachineOutage, ScenarioSpec, SupplierDelay
@@ -83,7 +84,7 @@ def scenario(
     horizon_days: OptionalHorizon = None,
     replications: OptionalReplications = None,
     seed: OptionalSeed = None,
-    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 1800,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = NIGHT_WAIT_S,
 ) -> ScenarioSummary:
     """A what-if on a twin snapshot: machine outages, demand multipliers, supplier delays,
     extra shifts; results next to the baseline in the scenario.* tables and a report.

@@ -26,6 +26,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 from pydantic import Field
 from twin_core.errors import StageFailed
+from twin_core.runlock import NIGHT_WAIT_S
 from twin_core.scenario.spec import PlantDate
 from twin_core.settings import get_settings
 from twin_core.sites import prepare_site_home, site_home
@@ -48,7 +49,9 @@ class SiteNightlyParams(_Params):
     as_of: PlantDate | None = Field(
         default=None, description="The plant day; default: yesterday (as the nightly)."
     )
-    lock_wait_s: int = Field(default=1800, ge=0, le=24 * 3600, description="As in the nightly.")
+    lock_wait_s: int = Field(
+        default=NIGHT_WAIT_S, ge=0, le=24 * 3600, description="As in the nightly."
+    )
     allow_partial: bool = Field(default=False, description="As in the nightly.")
 
 
@@ -86,7 +89,7 @@ def _run_name() -> str:
 def site_nightly(
     site_id: SiteId,
     as_of: OptionalDay = None,
-    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 1800,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = NIGHT_WAIT_S,
     allow_partial: bool = False,
 ) -> NightlySummary | State:
     """Ingest, validate, rebuild, report and publish one site of a multi-site home.

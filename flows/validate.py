@@ -18,7 +18,7 @@ from prefect.cache_policies import NONE
 from pydantic import BaseModel, ConfigDict, Field
 from twin_core import stages
 from twin_core.errors import StageFailed
-from twin_core.runlock import home_lock
+from twin_core.runlock import STAGE_WAIT_S, home_lock
 from twin_core.settings import get_settings
 from twin_core.validation.facts import pending_batches
 from twin_core.warehouse import open_warehouse
@@ -44,7 +44,7 @@ class ValidateParams(BaseModel):
         description="Validate (again) only this ingest batch; default: every pending batch.",
     )
     lock_wait_s: int = Field(
-        default=600,
+        default=STAGE_WAIT_S,
         ge=0,
         le=24 * 3600,
         description="Seconds to wait for another run writing the same TWIN_HOME before failing.",
@@ -86,7 +86,7 @@ def validate_batch_task(batch_id: str, as_of: date | None) -> dict[str, Any]:
 def validate(
     as_of: OptionalDay = None,
     batch_id: OptionalBatch = None,
-    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = 600,
+    lock_wait_s: Annotated[int, Field(ge=0, le=24 * 3600)] = STAGE_WAIT_S,
 ) -> list[dict[str, Any]]:
     """Validate pending ingest batches (or one) and promote what passes to core.
 

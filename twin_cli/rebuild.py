@@ -7,7 +7,7 @@ from datetime import datetime
 import typer
 
 from twin_cli._app import UsageError, app, friendly
-from twin_core.runlock import home_lock
+from twin_core.runlock import STAGE_WAIT_S, home_lock
 from twin_core.settings import get_settings
 
 
@@ -16,7 +16,9 @@ from twin_core.settings import get_settings
 def rebuild(
     as_of: str = typer.Option(..., "--as-of", help="Plant day YYYY-MM-DD the snapshot describes."),
     site: list[str] = typer.Option([], "--site", help="Limit to a site (repeatable)."),
-    wait: int = typer.Option(600, "--wait", help="Seconds to wait for another run on TWIN_HOME."),
+    wait: int = typer.Option(
+        STAGE_WAIT_S, "--wait", help="Seconds to wait for another run on TWIN_HOME."
+    ),
 ) -> None:
     """Build a new snapshot of every twin table for a plant day (data up to its end)."""
     try:

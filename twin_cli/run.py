@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from twin_cli._app import UsageError, UserError, app, err, friendly, out
+from twin_core.runlock import NIGHT_WAIT_S
 from twin_core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def nightly(
     ),
     site: list[str] = typer.Option([], "--site", help="Limit to a site (repeatable)."),
     wait: int = typer.Option(
-        1800, "--wait", help="Seconds to wait for another run on this TWIN_HOME."
+        NIGHT_WAIT_S, "--wait", help="Seconds to wait for another run on this TWIN_HOME."
     ),
     allow_partial: bool = typer.Option(
         False,
@@ -151,7 +152,7 @@ def backfill(
     end: str = typer.Option(..., "--end", help="Last plant day YYYY-MM-DD (inclusive)."),
     site: list[str] = typer.Option([], "--site", help="Limit to a site (repeatable)."),
     wait: int = typer.Option(
-        1800, "--wait", help="Seconds to wait for another run on this TWIN_HOME."
+        NIGHT_WAIT_S, "--wait", help="Seconds to wait for another run on this TWIN_HOME."
     ),
     allow_partial: bool = typer.Option(
         False, "--allow-partial", help="As in `twin nightly`: build degraded days anyway."
@@ -261,7 +262,7 @@ def scenario(
     params_file: Path | None = typer.Option(
         None, "--params", help="A JSON file of scenario parameters (options override it)."
     ),
-    wait: int = typer.Option(1800, "--wait", help="Seconds to wait for another run."),
+    wait: int = typer.Option(NIGHT_WAIT_S, "--wait", help="Seconds to wait for another run."),
 ) -> None:
     """Run a what-if on a snapshot; write scenario.* tables and reports/scenarios/<id>/."""
     _prefect_defaults()

@@ -34,6 +34,15 @@ from twin_core.settings import Settings
 
 LOCK_NAME = ".twin.lock"
 
+# How long a run waits for another writer of its TWIN_HOME before it fails, by default. The
+# one place these are set; every flow parameter and command option takes its default here.
+NIGHT_WAIT_S = 1800
+"""A night's run (nightly, backfill, site nightly, scenario): it can wait out another night's
+longest stage, and nobody is waiting on it interactively."""
+STAGE_WAIT_S = 600
+"""One stage run by hand or on its own (ingest, validate, rebuild, report, a watch cycle): a
+person or an hourly cycle is waiting, so it gives up sooner."""
+
 
 class LockBusy(RuntimeError):
     """Another process holds the TWIN_HOME lock and did not release it within the wait."""

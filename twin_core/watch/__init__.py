@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from twin_core import stages
 from twin_core.errors import StageFailed
-from twin_core.runlock import home_lock
+from twin_core.runlock import STAGE_WAIT_S, home_lock
 from twin_core.settings import Settings
 from twin_core.warehouse import open_warehouse
 from twin_core.watch.alerts import (
@@ -90,7 +90,7 @@ def run_watch(
     *,
     as_of: date | None = None,
     now: datetime | None = None,
-    lock_wait_s: float = 600,
+    lock_wait_s: float = STAGE_WAIT_S,
     publish: bool = True,
 ) -> WatchResult:
     """One watch cycle: ingest landing, validate pending batches (the nightly's stage doors,
