@@ -22,7 +22,7 @@ ids and the like mean the same in every table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import polars as pl
@@ -181,7 +181,7 @@ class Table:
 
 
 # The tables the migrations create beyond the contracts' raw and core, in migration order.
-_DECLARED: tuple[Table, ...] = (
+_DECLARED_FIRST: tuple[Table, ...] = (
     Table(
         "ingest.batches",
         "One row per ingest run: the files it looked at and the rows it read, loaded and quarantined.",
@@ -1111,158 +1111,105 @@ _DECLARED: tuple[Table, ...] = (
         ),
         key=("scenario_id",),
     ),
-    Table(
-        "scenario.line_forecast",
+)
+
+
+def _scenario_of(
+    history: str,
+    description: str,
+    columns: tuple[str, ...] | None,
+    notes: dict[str, str] | None = None,
+) -> Table:
+    """The scenario table of ``history``: ``scenario_id`` and ``variant`` in place of
+    ``snapshot_id``, then ``columns`` of the history table (all when None, in its order), each
+    declared as the history table declares it; ``notes`` replaces a column's meaning where a
+    scenario changes it. A scenario table is thus declared once, where its history table is."""
+    source = {t.full_name: t for t in _DECLARED_FIRST}[history]
+    keep = [c for c in source.columns if c.name != "snapshot_id"]
+    if columns is not None:
+        by_name = {c.name: c for c in keep}
+        unknown = [c for c in columns if c not in by_name]
+        if unknown:
+            raise KeyError(f"{history} has no column(s) {unknown}")
+        keep = [by_name[c] for c in columns]
+    notes = notes or {}
+    return Table(
+        "scenario." + source.name,
+        description,
+        (
+            Col("scenario_id", "VARCHAR", "", not_null=True),
+            Col("variant", "VARCHAR", "baseline / scenario", not_null=True),
+            *(replace(c, description=notes[c.name]) if c.name in notes else c for c in keep),
+        ),
+    )
+
+
+_DECLARED: tuple[Table, ...] = (
+    *_DECLARED_FIRST,
+    _scenario_of(
+        "history.line_forecast",
         "Line output of a scenario. Grain: one row per scenario, variant and line per forecast day; variant 'baseline' is the snapshot recomputed with the same seed and code, 'scenario' with the changes.",
         (
-            Col("scenario_id", "VARCHAR", "", not_null=True),
-            Col("variant", "VARCHAR", "baseline / scenario", not_null=True),
-            Col("site_id", "VARCHAR", ""),
-            Col("line_id", "VARCHAR", "", not_null=True),
-            Col("day", "DATE", "", not_null=True),
-            Col("required_qty", "DOUBLE", "work_order_qty + uncovered_demand_qty"),
-            Col(
-                "p10_qty", "DOUBLE", "good units of the last station (quantiles over replications)"
-            ),
-            Col("p50_qty", "DOUBLE", ""),
-            Col("p90_qty", "DOUBLE", ""),
-            Col(
-                "bottleneck_machine_id",
-                "VARCHAR",
-                "station busiest (working or under repair) that day, mean over replications",
-            ),
-            Col(
-                "work_order_qty",
-                "DOUBLE",
-                "open work orders due that day (past-due ones on the first day)",
-            ),
-            Col(
-                "uncovered_demand_qty",
-                "DOUBLE",
-                "demand due that day beyond the work orders (cumulative, per product)",
-            ),
-            Col("mean_qty", "DOUBLE", "mean good output over the replications"),
-            Col("p_meet", "DOUBLE", "share of replications whose output reaches required_qty"),
-            Col(
-                "planned_hours",
-                "DOUBLE",
-                "includes the scenario's extra shifts, less its outages' lines",
-            ),
-            Col(
-                "bottleneck_utilization",
-                "DOUBLE",
-                "busy share of the bottleneck's open time that day",
-            ),
-            Col("replications", "BIGINT", ""),
+            "site_id",
+            "line_id",
+            "day",
+            "required_qty",
+            "p10_qty",
+            "p50_qty",
+            "p90_qty",
+            "bottleneck_machine_id",
+            "work_order_qty",
+            "uncovered_demand_qty",
+            "mean_qty",
+            "p_meet",
+            "planned_hours",
+            "bottleneck_utilization",
+            "replications",
         ),
+        notes={"planned_hours": "includes the scenario's extra shifts, less its outages' lines"},
     ),
-    Table(
-        "scenario.inventory_projection",
+    _scenario_of(
+        "history.inventory_projection",
         "Inventory projection of a scenario. Grain: one row per scenario, variant, site and material per forecast day.",
-        (
-            Col("scenario_id", "VARCHAR", "", not_null=True),
-            Col("variant", "VARCHAR", "baseline / scenario", not_null=True),
-            Col("site_id", "VARCHAR", ""),
-            Col("material_id", "VARCHAR", "", not_null=True),
-            Col("day", "DATE", "", not_null=True),
-            Col(
-                "opening_on_hand",
-                "DOUBLE",
-                "the previous day's closing; the first day opens with on_hand",
-            ),
-            Col(
-                "past_due_requirement",
-                "DOUBLE",
-                "open work orders due on or before as_of, owed on the first day",
-            ),
-            Col("requirement", "DOUBLE", "sum over open work orders due that day of qty x qty_per"),
-            Col(
-                "receipts",
-                "DOUBLE",
-                "open PO qty (qty - received_qty) due that day; past promises on the first day",
-            ),
-            Col("closing_on_hand", "DOUBLE", "below 0 is a shortage"),
-        ),
+        None,
     ),
-    Table(
-        "scenario.material_status",
+    _scenario_of(
+        "history.material_status",
         "Material status of a scenario. Grain: one row per scenario, variant, site and material.",
         (
-            Col("scenario_id", "VARCHAR", "", not_null=True),
-            Col("variant", "VARCHAR", "baseline / scenario", not_null=True),
-            Col("site_id", "VARCHAR", ""),
-            Col("material_id", "VARCHAR", "", not_null=True),
-            Col("supplier_id", "VARCHAR", ""),
-            Col("on_hand", "DOUBLE", "latest inventory on or before as_of (0 when none)"),
-            Col("days_of_cover", "DOUBLE", "null when days_of_cover_unbounded"),
-            Col("days_of_cover_unbounded", "BOOLEAN", "no known requirement exhausts the stock"),
-            Col("stockout_date", "DATE", "first horizon day closing on-hand < 0 (null: none)"),
-            Col("lead_time_days", "DOUBLE", "includes the scenario's supplier delay"),
-            Col("safety_stock", "DOUBLE", "z x sqrt(L x sd_d^2 + mean_d^2 x sd_L^2)"),
-            Col("reorder_point", "DOUBLE", "mean_d x L + safety_stock"),
-            Col("order_qty", "DOUBLE", "max(EOQ, min_order_qty, shortfall), whole units (README)"),
-            Col(
-                "order_by_date",
-                "DATE",
-                "below_safety_stock_date - ceil(L); null when no order is needed",
-            ),
+            "site_id",
+            "material_id",
+            "supplier_id",
+            "on_hand",
+            "days_of_cover",
+            "days_of_cover_unbounded",
+            "stockout_date",
+            "lead_time_days",
+            "safety_stock",
+            "reorder_point",
+            "order_qty",
+            "order_by_date",
         ),
+        notes={"lead_time_days": "includes the scenario's supplier delay"},
     ),
-    Table(
-        "scenario.uncovered_demand",
+    _scenario_of(
+        "history.uncovered_demand",
         "Customer demand not covered by planned work orders in a scenario. Grain: one row per scenario, variant, product and demand day.",
-        (
-            Col("scenario_id", "VARCHAR", "", not_null=True),
-            Col("variant", "VARCHAR", "baseline / scenario", not_null=True),
-            Col(
-                "site_id", "VARCHAR", "site of the product's line (null when its lines span sites)"
-            ),
-            Col("product_id", "VARCHAR", "", not_null=True),
-            Col("day", "DATE", "", not_null=True),
-            Col("demand_qty", "DOUBLE", "customer demand due that day"),
-            Col(
-                "planned_qty",
-                "DOUBLE",
-                "open work-order qty due that day (past-due orders on the first day)",
-            ),
-            Col("cum_demand_qty", "DOUBLE", "demand due from the first horizon day to this day"),
-            Col("cum_planned_qty", "DOUBLE", "open work-order qty due by this day"),
-            Col("uncovered_qty", "DOUBLE", "max(0, cum_demand_qty - cum_planned_qty)"),
-        ),
+        None,
     ),
-    Table(
-        "scenario.instructions",
+    _scenario_of(
+        "history.instructions",
         "Department instructions under a scenario. Grain: one row per scenario, variant and instruction (the nightly's rules applied to the variant's tables).",
         (
-            Col("scenario_id", "VARCHAR", "", not_null=True),
-            Col("variant", "VARCHAR", "baseline / scenario", not_null=True),
-            Col(
-                "department",
-                "VARCHAR",
-                "production / maintenance / procurement / quality / engineering",
-                not_null=True,
-            ),
-            Col("priority", "INTEGER", "1 = most urgent", not_null=True),
-            Col("action", "VARCHAR", "an imperative sentence", not_null=True),
-            Col(
-                "reason",
-                "VARCHAR",
-                "the numbers behind it, naming the twin table they come from",
-                not_null=True,
-            ),
-            Col("due_date", "DATE", "when the action is due"),
-            Col(
-                "entity_type",
-                "VARCHAR",
-                "line / machine / sensor / material / purchase_order / product / lot / revision",
-            ),
-            Col("entity_id", "VARCHAR", ""),
-            Col(
-                "line_id",
-                "VARCHAR",
-                "the line this instruction serves (cross-reference across departments)",
-            ),
-            Col("source", "VARCHAR", "the tables the numbers come from, comma separated"),
+            "department",
+            "priority",
+            "action",
+            "reason",
+            "due_date",
+            "entity_type",
+            "entity_id",
+            "line_id",
+            "source",
         ),
     ),
     Table(
