@@ -24,7 +24,7 @@ from twin_core.faults import crash_point
 from twin_core.settings import Settings
 from twin_core.twin import coverage as cov
 from twin_core.twin import lines, machines, quality, supply
-from twin_core.twin.inputs import INPUTS_DIR, Builder, CoreInputs, SnapshotContext
+from twin_core.twin.inputs import Builder, CoreInputs, SnapshotContext
 from twin_core.twin.plant_inputs import machines as plant_machines
 from twin_core.warehouse import (
     WarehouseError,
@@ -36,7 +36,6 @@ from twin_core.warehouse import (
 
 __all__ = [
     "BUILDERS",
-    "INPUTS_DIR",
     "Builder",
     "CoreInputs",
     "RebuildError",

@@ -1124,14 +1124,12 @@ def _scenario_of(
     ``snapshot_id``, then ``columns`` of the history table (all when None, in its order), each
     declared as the history table declares it; ``notes`` replaces a column's meaning where a
     scenario changes it. A scenario table is thus declared once, where its history table is."""
-    source = {t.full_name: t for t in _DECLARED_FIRST}[history]
-    keep = [c for c in source.columns if c.name != "snapshot_id"]
-    if columns is not None:
-        by_name = {c.name: c for c in keep}
-        unknown = [c for c in columns if c not in by_name]
-        if unknown:
-            raise KeyError(f"{history} has no column(s) {unknown}")
-        keep = [by_name[c] for c in columns]
+    source = next(t for t in _DECLARED_FIRST if t.full_name == history)
+    keep = (
+        [c for c in source.columns if c.name != "snapshot_id"]
+        if columns is None
+        else [source.column(c) for c in columns]
+    )
     notes = notes or {}
     return Table(
         "scenario." + source.name,

@@ -15,9 +15,7 @@ import duckdb
 import polars as pl
 
 from twin_core.settings import Settings
-from twin_core.warehouse import SQL_DIR, fetch_polars, quote_ident, sql_file
-
-INPUTS_DIR = SQL_DIR / "inputs"
+from twin_core.warehouse import fetch_polars, quote_ident, sql_file
 
 
 @dataclass(frozen=True)
