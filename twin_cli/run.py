@@ -8,7 +8,6 @@ ephemeral API otherwise. Prefect is imported only when one of these commands run
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 from datetime import date, datetime, timedelta
@@ -53,38 +52,18 @@ def _prefect_defaults() -> None:
     machine; an explicit setting in the environment wins."""
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-
-class _NoUserErrorTracebacks(logging.Filter):
-    """Drops, from the terminal only, Prefect's log records that carry the traceback of an error
-    the user can act on: the CLI prints its message as one line (and its exit code) instead.
-    The Prefect API still gets the full records: the UI shows the traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        from twin_core.errors import StageFailed, WarehouseError
-        from twin_core.runlock import LockBusy
-        from twin_core.scenario.run import ScenarioError
-
-        exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, StageFailed | LockBusy | ScenarioError | WarehouseError)
-
-
-def _quiet_user_errors() -> None:
-    """Install the filter on the console handlers Prefect set up when it was imported."""
-    from prefect.logging.handlers import PrefectConsoleHandler
-
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, PrefectConsoleHandler) and not any(
-            isinstance(f, _NoUserErrorTracebacks) for f in handler.filters
-        ):
-            handler.addFilter(_NoUserErrorTracebacks())
+    # Prefect's console handler, re-made with the twin's filter and stream (console_log).
+    os.environ.setdefault(
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS", "flows.console_log.TwinConsoleHandler"
+    )
 
 
 def _run_flow(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a flow; the errors a user can act on become one line, not a traceback."""
+    from flows.console_log import adopt_prefect_console
     from twin_core.scenario.run import ScenarioError
 
-    _quiet_user_errors()
+    adopt_prefect_console()
     try:
         return fn(*args, **kwargs)
     except ScenarioError as exc:
