@@ -18,6 +18,8 @@ backfill run in the backfill's process and pass through its lock.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -33,6 +35,7 @@ from twin_core.sim.calendar import default_as_of
 from twin_core.sites import UnknownSite, check_settings_sites, has_sites
 from twin_core.twin.coverage import default_day_problem
 
+from flows import progress
 from flows._homeslot import home_slot
 from flows._stages import (
     NIGHTLY_STAGES,
@@ -145,16 +148,17 @@ def nightly(
             # Unknown sites are refused before anything runs; a fresh home knows no site
             # until its first master data is in, so it is checked again before the rebuild.
             _check_sites(settings, allow_empty=True)
-            summary.stages.append(ingest_stage(sites))
-            summary.stages.append(validate_stage(sites, as_of))
+            _staged(summary, "ingest", lambda: ingest_stage(sites))
+            _staged(summary, "validate", lambda: validate_stage(sites, as_of))
             _check_sites(settings, allow_empty=False)
             if params.as_of is None:
                 # A default day past the newest data would be an empty snapshot: refuse.
                 problem = default_day_problem(settings, as_of)
                 if problem:
                     raise StageFailed(problem)
-            rebuilt = rebuild_stage(sites, as_of, params.allow_partial)
-            summary.stages.append(rebuilt)
+            rebuilt = _staged(
+                summary, "rebuild", lambda: rebuild_stage(sites, as_of, params.allow_partial)
+            )
             summary.snapshot_id = rebuilt.values.get("snapshot_id")
             summary.degraded = list(rebuilt.values.get("degraded") or [])
             if summary.degraded:
@@ -170,9 +174,9 @@ def nightly(
             if summary.snapshot_id is not None:
                 # The hourly watch's open alerts: confirmed or cleared by the new snapshot.
                 logger.info("quality watch alerts: %s", reconcile_task(sites, summary.snapshot_id))
-            summary.stages.append(report_stage(sites, as_of, summary.snapshot_id))
-            published = publish_stage(sites)
-            summary.stages.append(published)
+            snapshot_id = summary.snapshot_id
+            _staged(summary, "report", lambda: report_stage(sites, as_of, snapshot_id))
+            published = _staged(summary, "publish", lambda: publish_stage(sites))
             summary.published_snapshot_id = published.values.get("snapshot_id")
             _refresh_deployment_choices(settings, logger)
     finally:
@@ -183,6 +187,21 @@ def nightly(
             description=f"stages of the nightly for {as_of}",
         )
     return summary
+
+
+def _staged(summary: NightlySummary, stage: str, run: Callable[[], StageOutcome]) -> StageOutcome:
+    """Run one stage, add its outcome to the summary, and tell a progress listener (the CLI's
+    bar) when it starts and ends; a failed stage is told as failed, then raised as before."""
+    progress.stage_started(summary.as_of, stage)
+    started = time.perf_counter()
+    try:
+        outcome = run()
+    except BaseException as exc:
+        progress.stage_done(summary.as_of, stage, time.perf_counter() - started, str(exc), "failed")
+        raise
+    progress.stage_done(summary.as_of, stage, outcome.seconds, outcome.detail, outcome.status)
+    summary.stages.append(outcome)
+    return outcome
 
 
 def _backfill_run_name() -> str:
@@ -225,6 +244,7 @@ def backfill(
         _check_sites(settings, allow_empty=True)  # each night checks again
         for day in days:
             logger.info("backfill: nightly %s (%d of %d)", day, len(done) + 1, len(days))
+            progress.night_started(day, len(done) + 1, len(days))
             done.append(
                 nightly(as_of=day, sites=sites, lock_wait_s=0, allow_partial=params.allow_partial)
             )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from twin_cli._app import UsageError, UserError, app, err, friendly, out
+from twin_cli.progress import stage_progress
 from twin_core.runlock import NIGHT_WAIT_S
 from twin_core.settings import Settings, get_settings
 
@@ -71,7 +72,9 @@ def _run_flow(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise UserError(str(exc)) from None
 
 
-def _print_nightly(summary: NightlySummary) -> None:
+def _print_nightly(summary: NightlySummary, stages_shown: bool = False) -> None:
+    """The day's line and, unless the live progress already showed them on this terminal, a
+    line per stage (stdout piped or captured always gets them)."""
     stages = ", ".join(f"{o.stage} {o.status}" for o in summary.stages)
     # Plain echo: one line per day, never wrapped at the terminal width.
     typer.echo(
@@ -79,7 +82,7 @@ def _print_nightly(summary: NightlySummary) -> None:
         f"{summary.published_snapshot_id}" + (" DEGRADED" if summary.degraded else "")
     )
     # Each stage: its time and what it did (rows, batches, the snapshot, the files written).
-    for o in summary.stages:
+    for o in [] if stages_shown and out.is_terminal else summary.stages:
         detail = " ".join(o.detail.split())
         typer.echo(f"  {o.stage:<9} {o.seconds:6.1f} s  {detail}")
     for reason in summary.degraded:
@@ -120,8 +123,9 @@ def nightly(
         lock_wait_s=wait,
         allow_partial=allow_partial,
     )
-    summary: NightlySummary = _run_flow(nightly_flow, **params.kwargs())
-    _print_nightly(summary)
+    with stage_progress(nights=1) as shown:
+        summary: NightlySummary = _run_flow(nightly_flow, **params.kwargs())
+    _print_nightly(summary, stages_shown=shown)
 
 
 @app.command()
@@ -150,9 +154,10 @@ def backfill(
         lock_wait_s=wait,
         allow_partial=allow_partial,
     )
-    done: list[NightlySummary] = _run_flow(backfill_flow, **params.kwargs())
+    with stage_progress(nights=(params.end - params.start).days + 1) as shown:
+        done: list[NightlySummary] = _run_flow(backfill_flow, **params.kwargs())
     for summary in done:
-        _print_nightly(summary)
+        _print_nightly(summary, stages_shown=shown)
 
 
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
@@ -344,11 +349,12 @@ def demo(
     from flows.nightly import backfill as backfill_flow
     from flows.params import BackfillParams
 
-    done: list[NightlySummary] = _run_flow(
-        backfill_flow, **BackfillParams(start=first_night, end=end).kwargs()
-    )
+    with stage_progress(nights=(end - first_night).days + 1) as shown:
+        done: list[NightlySummary] = _run_flow(
+            backfill_flow, **BackfillParams(start=first_night, end=end).kwargs()
+        )
     for summary in done:
-        _print_nightly(summary)
+        _print_nightly(summary, stages_shown=shown)
     _demo_epilogue(settings, done)
 
 
