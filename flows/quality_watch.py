@@ -13,7 +13,6 @@ queries, it swaps in a copy with its tables replaced.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from prefect import flow, get_run_logger, task
@@ -22,6 +21,7 @@ from prefect.cache_policies import NONE
 from prefect.events import emit_event
 from pydantic import BaseModel, ConfigDict, Field
 from twin_core.runlock import STAGE_WAIT_S
+from twin_core.scenario.spec import PlantDate
 from twin_core.settings import get_settings
 from twin_core.warehouse import open_warehouse
 from twin_core.watch import WatchResult, reconcile_alerts, run_watch
@@ -31,7 +31,6 @@ from flows.params import OptionalDay
 __all__ = ["HOLD_EVENT", "WatchParams", "hold_event", "quality_watch", "reconcile_task"]
 
 HOLD_EVENT = "twin.quality.hold"
-PlantDate = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
 
 
 class WatchParams(BaseModel):

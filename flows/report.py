@@ -8,7 +8,6 @@ the same library function in its own report stage.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from prefect import flow, get_run_logger, task
@@ -17,11 +16,10 @@ from prefect.cache_policies import NONE
 from pydantic import BaseModel, ConfigDict, Field
 from twin_core import stages
 from twin_core.runlock import STAGE_WAIT_S, home_lock
+from twin_core.scenario.spec import PlantDate
 from twin_core.settings import get_settings
 
 from flows.params import OptionalDay, OptionalSnapshot
-
-PlantDate = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
 
 
 class ReportParams(BaseModel):

@@ -19,13 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from twin_core import stages
 from twin_core.errors import StageFailed
 from twin_core.runlock import STAGE_WAIT_S, home_lock
+from twin_core.scenario.spec import PlantDate
 from twin_core.settings import get_settings
 from twin_core.validation.facts import pending_batches
 from twin_core.warehouse import open_warehouse
 
 from flows.params import BATCH_PATTERN, OptionalBatch, OptionalDay
-
-PlantDate = Annotated[date, Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"})]
 
 
 class ValidateParams(BaseModel):

@@ -147,9 +147,43 @@ def test_after_forbid_unknown_parameters_a_top_level_typo_is_refused(prefect_api
 
 
 def test_a_malformed_date_is_refused(prefect_api: None) -> None:
-    """A date that is not YYYY-MM-DD does not match the schema's pattern: 409."""
+    """A date that is not YYYY-MM-DD does not match the schema's pattern: 409, and the message
+    says in words what was expected before the pattern's regex."""
     dep = _deploy_nightly("bad-date")
-    assert "as_of" in _refusal(dep, {"as_of": "8 March"})
+    detail = _refusal(dep, {"as_of": "8 March"})
+    assert "as_of" in detail and "'8 March'" in detail
+    assert detail.index("expected YYYY-MM-DD, a day the calendar has") < detail.index(r"\d{4}")
+
+
+def test_every_calendar_day_matches_and_no_other_day_does() -> None:
+    """The pattern (with its words) against Python's calendar: every day of 400 years (a whole
+    leap cycle) matches, and no impossible day of the same form does."""
+    import re
+    from datetime import date, timedelta
+
+    from twin_core.scenario.spec import DATE_PATTERN
+
+    day, matched = date(2000, 1, 1), 0
+    while day < date(2400, 1, 1):
+        assert re.fullmatch(DATE_PATTERN, day.isoformat()), day
+        day, matched = day + timedelta(days=1), matched + 1
+    assert matched == 146097
+    for text in ("2026-02-29", "2100-02-29", "2026-04-31", "2026-13-01", "2026-00-10", "8 March"):
+        assert not re.fullmatch(DATE_PATTERN, text), text
+
+
+@pytest.mark.parametrize("flow_name", ["report", "validate", "quality-watch"])
+def test_the_stage_flows_refuse_an_impossible_day_too(prefect_api: None, flow_name: str) -> None:
+    """The report, validate and watch deployments took a looser pattern of their own
+    (2026-02-30 passed); they now share the nightly's."""
+    from flows.quality_watch import quality_watch
+    from flows.report import report
+    from flows.validate import validate
+
+    fn = {"report": report, "validate": validate, "quality-watch": quality_watch}[flow_name]
+    dep = _deploy(fn, f"impossible-{flow_name}")
+    detail = _refusal(dep, {"as_of": "2026-02-30"})
+    assert "'as_of'" in detail and "2026-02-30" in detail
 
 
 @pytest.mark.parametrize("day", ["2026-02-30", "2026-02-29", "2026-04-31", "2100-02-29"])

@@ -26,9 +26,15 @@ _DAY = (
     r"|02-(?:0[1-9]|1\d|2[0-8]))"
     r"|(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29)"
 )
-DATE_PATTERN = rf"^{_DAY}$"
+# Prefect's message for a refused parameter is JSON Schema's: "'8 March' does not match
+# '<pattern>'", with no way to give a message of its own. So each pattern opens with what it
+# wants in words, as an empty lookahead that always holds (it looks for a text no date can
+# start with), and the reader of the message sees that first, not the calendar's regex.
+_SAYS_DAY = r"(?!expected YYYY-MM-DD, a day the calendar has)"
+_SAYS_TIME = r"(?!expected YYYY-MM-DDTHH:MM, a day the calendar has)"
+DATE_PATTERN = rf"^{_SAYS_DAY}{_DAY}$"
 DATETIME_PATTERN = (
-    rf"^{_DAY}[T ]([01]\d|2[0-3]):[0-5]\d"
+    rf"^{_SAYS_TIME}{_DAY}[T ]([01]\d|2[0-3]):[0-5]\d"
     r"(:[0-5]\d(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
