@@ -36,3 +36,16 @@ def test_help_lists_every_command_group_without_engines() -> None:
 def test_the_probe_sees_an_engine_when_one_is_imported() -> None:
     # The check above could pass vacuously if the probe saw nothing: it does see duckdb here.
     assert "duckdb" in _loaded_after("import duckdb")
+
+
+def test_the_nightly_flow_loads_scipy_only_when_a_stage_needs_it() -> None:
+    """Issue 23's fixed cost: importing the nightly flow (what `twin nightly` does before its
+    first stage) must not pay scipy's import (about 1 s); the rebuild's statistics load it on
+    first use, and they still work."""
+    assert "scipy" not in _loaded_after("import flows.nightly")
+    used = _loaded_after(
+        "import flows.nightly\n"
+        "from twin_core.sim.quality.feedback import poisson_rate_p_value\n"
+        "assert abs(poisson_rate_p_value(10, 1.0, 2, 1.0) - 0.019287109375) < 1e-12\n"
+    )
+    assert "scipy" in used

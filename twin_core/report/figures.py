@@ -16,7 +16,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 import polars as pl
-from scipy import stats
 
 from twin_core.report import charts
 from twin_core.report.blocks import figure, not_available
@@ -457,6 +456,9 @@ def poisson_interval(count: int, units: float, level: float = 0.95) -> tuple[flo
     """Exact (Garwood) interval of a rate per 1,000 units from ``count`` events."""
     if units <= 0:
         return math.nan, math.nan
+    # scipy.stats takes about 0.7 s to import: loaded on first use, not when the nightly starts
+    from scipy import stats
+
     a = (1 - level) / 2
     lo = 0.0 if count == 0 else float(stats.chi2.ppf(a, 2 * count)) / 2
     hi = float(stats.chi2.ppf(1 - a, 2 * count + 2)) / 2

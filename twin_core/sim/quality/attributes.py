@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.stats import binom, poisson
 
 SERIES = ["product_id", "characteristic"]
 ALL_DEFECTS = "defects:all"
@@ -135,6 +134,9 @@ def _chart() -> pl.Expr:
 def _count_limits(s: pl.Series) -> pl.Series:
     """Exact count limits: lo = the count below which P <= TAIL, hi = the count above which
     P <= TAIL, under Binomial(n, r) or Poisson(n r)."""
+    # scipy.stats takes about 0.7 s to import: loaded on first use, not when the nightly starts
+    from scipy.stats import binom, poisson
+
     n = s.struct.field("_n").to_numpy().astype(float)
     r = s.struct.field("rate").to_numpy().astype(float)
     binomial = s.struct.field("binomial").to_numpy().astype(bool)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.stats import binom
 
 from twin_core.sim.quality.themes import NEGATIVE, themes
 
@@ -150,10 +149,16 @@ def poisson_rate_p_value(k1: int, t1: float, k2: int, t2: float) -> float:
     P(X >= k1) for X ~ Binomial(k1 + k2, t1 / (t1 + t2))."""
     if t1 <= 0 or t2 <= 0:
         raise ValueError("both exposures must be positive")
+    # scipy.stats takes about 0.7 s to import: loaded on first use, not when the nightly starts
+    from scipy.stats import binom
+
     return float(binom.sf(k1 - 1, k1 + k2, t1 / (t1 + t2)))
 
 
 def _p_values(s: pl.Series) -> pl.Series:
+    # scipy.stats takes about 0.7 s to import: loaded on first use, not when the nightly starts
+    from scipy.stats import binom
+
     k1 = s.struct.field("k1").to_numpy().astype(float)
     k2 = s.struct.field("k2").to_numpy().astype(float)
     t1 = s.struct.field("t1").to_numpy().astype(float)

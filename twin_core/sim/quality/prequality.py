@@ -28,7 +28,6 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.stats import t as student_t
 
 SERIES = ["product_id", "characteristic"]
 DRIFT = ["machine_id", "metric"]
@@ -170,6 +169,9 @@ def sensor_drift(
 
 
 def _t_p_values(s: pl.Series) -> pl.Series:
+    # scipy.stats takes about 0.7 s to import: loaded on first use, not when the nightly starts
+    from scipy.stats import t as student_t
+
     r = s.struct.field("r").to_numpy().astype(float)
     n = s.struct.field("n").to_numpy().astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -31,7 +31,6 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.special import ndtri
 
 __all__ = [
     "ReplenishmentPolicy",
@@ -72,6 +71,9 @@ def _ndtri(s: pl.Series) -> pl.Series:
     if bad.len():
         shown = ", ".join(f"{v:g}" for v in bad.to_list())
         raise ValueError(f"service level {shown} is not strictly between 0 and 1")
+    # scipy.special takes about 0.25 s to import: loaded on first use, not when the nightly starts
+    from scipy.special import ndtri
+
     return pl.Series(s.name, ndtri(s.to_numpy().astype(np.float64)))
 
 
